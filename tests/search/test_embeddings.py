@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import io
+import urllib.error
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from search import embeddings
+from search.embeddings import BackboneUnavailable, InvalidImage, backbone_get, embedder_get, image_decode
+from tests.conftest import jpeg_bytes
+
+MAX_PIXELS = 40_000_000
+
+
+def _png(image: Image.Image) -> io.BytesIO:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    buffer.seek(0)
+    return buffer
+
+
+def test_decode_applies_exif_orientation():
+    image = Image.new("RGB", (60, 20), (10, 200, 10))
+    exif = image.getexif()
+    exif[0x0112] = 6  # rotate 90 degrees on display
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif)
+    buffer.seek(0)
+    decoded = image_decode(buffer, max_pixels=MAX_PIXELS)
+    assert decoded.size == (20, 60)
+    assert decoded.mode == "RGB"
+
+
+@pytest.mark.parametrize("mode, value", [("RGBA", (255, 0, 0, 0)), ("LA", (0, 0)), ("CMYK", (0, 255, 255, 0))])
+def test_decode_converts_other_modes_to_rgb(mode, value):
+    decoded = image_decode(_png(Image.new(mode, (8, 8), value)) if mode != "CMYK" else _cmyk_jpeg(), max_pixels=MAX_PIXELS)
+    assert decoded.mode == "RGB"
+    if mode in ("RGBA", "LA"):  # fully transparent pixels become the white background, not black
+        assert decoded.getpixel((0, 0)) == (255, 255, 255)
+
+
+def _cmyk_jpeg() -> io.BytesIO:
+    buffer = io.BytesIO()
+    Image.new("CMYK", (8, 8), (0, 255, 255, 0)).save(buffer, "JPEG")
+    buffer.seek(0)
+    return buffer
+
+
+def test_decode_rescales_16_bit_greyscale():
+    array = np.full((8, 8), 30000, dtype=np.uint16)
+    decoded = image_decode(_png(Image.fromarray(array)), max_pixels=MAX_PIXELS)
+    assert decoded.mode == "RGB"
+    assert decoded.getpixel((0, 0))[0] == 255  # the brightest value maps to white rather than clipping
+
+
+@pytest.mark.parametrize("data", [b"", b"not an image at all", jpeg_bytes()[:200]])
+def test_decode_rejects_non_images_and_truncated_files(data):
+    with pytest.raises(InvalidImage):
+        image_decode(io.BytesIO(data), max_pixels=MAX_PIXELS)
+
+
+def test_decode_rejects_too_many_pixels():
+    with pytest.raises(InvalidImage, match="pixels"):
+        image_decode(io.BytesIO(jpeg_bytes(size=(400, 300))), max_pixels=100_000)
+
+
+def test_decode_uses_jpeg_draft_for_large_images():
+    decoded = image_decode(io.BytesIO(jpeg_bytes(size=(2048, 1536))), max_pixels=MAX_PIXELS)
+    assert min(decoded.size) >= embeddings.RESIZE_PX
+    assert decoded.size[0] < 2048  # decoded at a reduced scale
+
+
+def test_registry_knows_both_backbones():
+    assert backbone_get("efficientnet_lite0").dimensions == 1280
+    assert backbone_get("resnet50").dimensions == 2048
+    with pytest.raises(ValueError, match="Unknown backbone"):
+        backbone_get("vgg16")
+
+
+def test_resnet50_without_weights_fails_clearly(monkeypatch, tmp_path):
+    """Offline and no checkpoint: a clear error, never random weights. No network is touched."""
+    import torch.hub
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("offline (simulated)")
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
+    with pytest.raises(BackboneUnavailable, match="ResNet50_Weights.IMAGENET1K_V2"):
+        embeddings.Embedder(backbone_get("resnet50"))
+
+
+def test_efficientnet_embeddings_are_unit_vectors_and_batch_invariant():
+    embedder = embedder_get("efficientnet_lite0")
+    images = [image_decode(io.BytesIO(jpeg_bytes(color=c, size=(300, 260))), max_pixels=MAX_PIXELS)
+              for c in [(200, 30, 30), (30, 200, 30), (30, 30, 200)]]
+    batched = np.stack(list(embedder.embed_many(images, batch_size=2)))
+    single = np.stack([embedder.embed_one(image) for image in images])
+    assert batched.shape == (3, 1280)
+    assert np.allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(batched, single, atol=1e-4)
+    assert not embedder.model.training
+
+
+def test_pretrained_weights_tell_fruit_apart(grocery_dir):
+    """Real weights, real photos: two photos of one product are closer than photos of different products."""
+    embedder = embedder_get("efficientnet_lite0")
+    photo = lambda name: image_decode(str(grocery_dir / name), max_pixels=MAX_PIXELS)  # noqa: E731
+    banana_a, banana_b = (embedder.embed_one(photo(f"train/Fruit/Banana/Banana_{n:03d}.jpg")) for n in (1, 2))
+    milk = embedder.embed_one(photo("train/Packages/Milk/Arla-Standard-Milk/Arla-Standard-Milk_001.jpg"))
+    assert float(banana_a @ banana_b) > float(banana_a @ milk) + 0.1
+
+
+def test_vector_bytes_round_trip():
+    vector = np.linspace(-1, 1, 1280, dtype=np.float32)
+    assert np.array_equal(embeddings.vector_from_bytes(embeddings.vector_to_bytes(vector)), vector)
