@@ -78,36 +78,55 @@ def _mark(image_ids: Iterable[int], status: str, error: str = "") -> None:
 
 
 def images_sync(image_ids: Sequence[int], *, progress: Callable[[int], None] | None = None) -> SyncReport:
-    """Embed and project the given images, then refresh their products' similar items."""
+    """Embed and project the given images, then refresh their products' similar items.
+
+    Images count as synced only once their products' SIMILAR_TO lists are refreshed too.
+    """
     from django.conf import settings
 
     report = SyncReport()
     model = embedder_active().name
     ids = list(image_ids)
+    projected: list[ProductImage] = []
     for start in range(0, len(ids), SYNC_CHUNK):
         chunk_ids = ids[start:start + SYNC_CHUNK]
         images = list(ProductImage.objects.filter(pk__in=chunk_ids).select_related("product__category"))
         failures = _embed_missing(images, max_pixels=settings.LOOKALIKE_MAX_IMAGE_PIXELS)
-        if failures:
-            for image_id, error in failures.items():
-                _mark([image_id], SyncStatus.FAILED, error)
-            report.failed.update(failures)
+        for image_id, error in failures.items():
+            _mark([image_id], SyncStatus.FAILED, error)
+        report.failed.update(failures)
         ready = [image for image in images if image.pk not in failures]
-        try:
-            if not report.graph_error:
+        if not report.graph_error:
+            try:
                 _project(ready, model=model)
-        except GraphUnavailable as exc:
-            report.graph_error = str(exc)
-            logger.warning("Graph unavailable; %d images stay pending: %s", len(ready), exc)
-        if report.graph_error:
-            _mark([image.pk for image in ready], SyncStatus.PENDING, report.graph_error)
-            report.pending += len(ready)
-        else:
-            _mark([image.pk for image in ready], SyncStatus.SYNCED)
-            report.synced += len(ready)
+                projected.extend(ready)
+                ready = []
+            except GraphUnavailable as exc:
+                report.graph_error = str(exc)
+        _mark_pending(ready, report)
         if progress:
             progress(len(chunk_ids))
+    try:
+        # Once per product, after all its images (and its neighbours' images) are in the index.
+        for product_id in sorted({image.product_id for image in projected}):
+            if report.graph_error:
+                break
+            product_similar_refresh(product_id=product_id, model=model)
+    except GraphUnavailable as exc:
+        report.graph_error = str(exc)
+    if report.graph_error:
+        _mark_pending(projected, report)
+    else:
+        _mark([image.pk for image in projected], SyncStatus.SYNCED)
+        report.synced += len(projected)
     return report
+
+
+def _mark_pending(images: Sequence[ProductImage], report: SyncReport) -> None:
+    if images:
+        logger.warning("Graph unavailable; %d images stay pending: %s", len(images), report.graph_error)
+        _mark([image.pk for image in images], SyncStatus.PENDING, report.graph_error)
+        report.pending += len(images)
 
 
 _schema_ready_for: set[int] = set()
@@ -132,8 +151,6 @@ def _project(images: Sequence[ProductImage], *, model: str) -> None:
         )
         for image in images
     ])
-    for product_id in products:
-        product_similar_refresh(product_id=product_id, model=model)
 
 
 def image_sync(*, image_id: int) -> SyncReport:

@@ -30,9 +30,11 @@ def product_neighbours_compute(*, product_id: int, model: str) -> list[Neighbour
     k = settings.LOOKALIKE_SIMILAR_K
     min_score = settings.LOOKALIKE_SIMILAR_MIN_SCORE
     vectors = _product_vectors(product_id, model)
+    if not vectors:
+        return []
     best: dict[int, float] = {}
-    for vector in vectors:
-        hits = graph_store().nearest_images(vector, k=k * OVERFETCH_PER_PRODUCT + len(vectors), model=model)
+    per_vector = graph_store().nearest_images_many(vectors, k=k * OVERFETCH_PER_PRODUCT + len(vectors), model=model)
+    for hits in per_vector:
         for hit in hits:
             if hit.product_id != product_id and hit.score >= min_score:
                 best[hit.product_id] = max(best.get(hit.product_id, -1.0), hit.score)

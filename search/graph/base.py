@@ -74,8 +74,11 @@ class GraphStore(ABC):
         """Remove products, their images and every SIMILAR_TO touching them."""
 
     @abstractmethod
+    def nearest_images_many(self, vectors: Sequence[Sequence[float]], *, k: int, model: str) -> list[list[ImageHit]]:
+        """For each unit vector, its k nearest images made by `model`, best first (one round trip)."""
+
     def nearest_images(self, vector: Sequence[float], *, k: int, model: str) -> list[ImageHit]:
-        """The k images nearest to a unit vector, best first."""
+        return self.nearest_images_many([vector], k=k, model=model)[0]
 
     @abstractmethod
     def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour]) -> None:

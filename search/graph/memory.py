@@ -43,13 +43,15 @@ class InMemoryGraphStore(GraphStore):
             for product_id in gone:
                 edges.pop(product_id, None)
 
-    def nearest_images(self, vector: Sequence[float], *, k: int, model: str) -> list[ImageHit]:
-        query = np.asarray(vector, dtype=np.float64)
+    def nearest_images_many(self, vectors: Sequence[Sequence[float]], *, k: int, model: str) -> list[list[ImageHit]]:
+        return [self._nearest(np.asarray(v, dtype=np.float64), k=k, model=model) for v in vectors]
+
+    def _nearest(self, query: np.ndarray, *, k: int, model: str) -> list[ImageHit]:
         hits = [
             ImageHit(image_id=i.image_id, product_id=i.product_id, score=float(np.dot(query, i.embedding)))
             for i in self.images.values() if i.model == model
         ]
-        return sorted(hits, key=lambda h: -h.score)[:k]
+        return sorted(hits, key=lambda h: (-h.score, h.image_id))[:k]
 
     def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour]) -> None:
         self.similar[product_id] = {n.product_id: n.score for n in neighbours if n.product_id in self.products}

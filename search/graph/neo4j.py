@@ -197,21 +197,28 @@ class Neo4jGraphStore(GraphStore):
         )
 
     @_translating_unavailable
-    def nearest_images(self, vector: Sequence[float], *, k: int, model: str) -> list[ImageHit]:
+    def nearest_images_many(self, vectors: Sequence[Sequence[float]], *, k: int, model: str) -> list[list[ImageHit]]:
         rows = _query(
             """
-            CALL db.index.vector.queryNodes($index, $k, $vector) YIELD node
-            WHERE node.model = $model
-            MATCH (p:Product)-[:HAS_IMAGE]->(node)
-            // The index's own score is approximate (quantised HNSW); rescore the k candidates exactly
-            // from the stored float vectors so every score Lookalike shows is the true cosine.
-            WITH node, p, vector.similarity.cosine(node.embeddings, $vector) AS score
-            RETURN node.image_id, p.product_id, score
-            ORDER BY score DESC, node.image_id
+            UNWIND range(0, size($vectors) - 1) AS q
+            CALL (q) {
+                CALL db.index.vector.queryNodes($index, $k, $vectors[q]) YIELD node
+                WHERE node.model = $model
+                MATCH (p:Product)-[:HAS_IMAGE]->(node)
+                // The index's own score is approximate (quantised HNSW); rescore the k candidates exactly
+                // from the stored float vectors so every score Lookalike shows is the true cosine.
+                RETURN node.image_id AS image_id, p.product_id AS product_id,
+                       vector.similarity.cosine(node.embeddings, $vectors[q]) AS score
+            }
+            RETURN q, image_id, product_id, score
+            ORDER BY q, score DESC, image_id
             """,
-            index=VECTOR_INDEX, k=k, vector=[float(x) for x in vector], model=model,
+            index=VECTOR_INDEX, k=k, model=model, vectors=[[float(x) for x in v] for v in vectors],
         )
-        return [ImageHit(image_id=i, product_id=p, score=_cosine(s)) for i, p, s in rows]
+        hits: list[list[ImageHit]] = [[] for _ in vectors]
+        for q, image_id, product_id, score in rows:
+            hits[q].append(ImageHit(image_id=image_id, product_id=product_id, score=_cosine(score)))
+        return hits
 
     @_translating_unavailable
     def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour]) -> None:
