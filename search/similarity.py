@@ -19,6 +19,10 @@ SEARCH_OVERFETCH = 4
 SEARCH_MAX_FETCH = 4096
 
 
+class UploadTooLarge(InvalidImage):
+    pass
+
+
 @dataclass(frozen=True)
 class ProductMatch:
     product: Product
@@ -55,7 +59,7 @@ def upload_check(upload: UploadedFile) -> None:
     if upload.size is None or upload.size == 0:
         raise InvalidImage("The file is empty.")
     if upload.size > limit:
-        raise InvalidImage(f"The file is {upload.size:,} bytes; the limit is {limit:,} bytes.")
+        raise UploadTooLarge(f"The file is {upload.size:,} bytes; the limit is {limit:,} bytes.")
 
 
 def search_by_image(*, upload: UploadedFile, k: int) -> list[ProductMatch]:

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from catalog.models import Product
+from search.graph import GraphUnavailable
+from tests.conftest import jpeg_bytes
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+def _photo(path) -> SimpleUploadedFile:
+    return SimpleUploadedFile(path.name, path.read_bytes(), content_type="image/jpeg")
+
+
+def test_products_are_listed_filtered_and_paginated(api, demo_catalog):
+    body = api.get("/api/v1/products/", {"category": "apple", "ordering": "-price"}).json()
+    assert body["count"] == 5
+    prices = [float(p["price"]) for p in body["results"]]
+    assert prices == sorted(prices, reverse=True)
+    assert all(p["category"]["slug"] == "apple" for p in body["results"])
+    assert body["results"][0]["images"][0]["url"].startswith("http://testserver/media/products/")
+
+
+@pytest.mark.parametrize("params", [{"min_price": "-1"}, {"ordering": "weight"}, {"in_stock": "perhaps"}])
+def test_bad_filters_are_400_with_the_error_shape(api, demo_catalog, params):
+    response = api.get("/api/v1/products/", params)
+    assert response.status_code == 400
+    assert set(response.json()["error"]) >= {"code", "message", "details"}
+
+
+def test_product_detail_and_unknown_ids(api, demo_catalog):
+    product_id = demo_catalog["Pineapple"]
+    assert api.get(f"/api/v1/products/{product_id}/").json()["name"] == "Pineapple"
+    missing = api.get("/api/v1/products/999999/")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+def test_similar_products_come_with_scores_best_first(api, demo_catalog):
+    response = api.get(f"/api/v1/products/{demo_catalog['Granny Smith']}/similar/", {"limit": 3})
+    matches = response.json()
+    assert response.status_code == 200 and 1 <= len(matches) <= 3
+    assert [m["score"] for m in matches] == sorted((m["score"] for m in matches), reverse=True)
+    assert api.get(f"/api/v1/products/{demo_catalog['Granny Smith']}/similar/", {"limit": 0}).status_code == 400
+
+
+def test_categories(api, demo_catalog):
+    names = [c["name"] for c in api.get("/api/v1/categories/").json()]
+    assert "Apple" in names and names == sorted(names)
+
+
+def test_search_by_photo_returns_ranked_products(api, demo_catalog, grocery_dir):
+    path = grocery_dir / "iconic-images-and-descriptions/Packages/Yoghurt/Natural-Yoghurt/Arla-Natural-Yoghurt/Arla-Natural-Yoghurt_Iconic.jpg"
+    if not path.exists():
+        path = next((grocery_dir / "iconic-images-and-descriptions").rglob("*Yoghurt*_Iconic.jpg"))
+    expected = path.stem.removesuffix("_Iconic").replace("-", " ")
+    response = api.post("/api/v1/search/", {"image": _photo(path), "k": 4}, format="multipart")
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert len(results) == 4 and results[0]["product"]["name"] == expected
+    assert Product.objects.get(pk=results[0]["product"]["id"]).images.filter(pk=results[0]["image_id"]).exists()
+
+
+@pytest.mark.parametrize("data, status, code", [
+    (b"GIF89a broken", 400, "invalid_image"),
+    (b"", 400, "invalid"),
+])
+def test_search_rejects_bad_uploads(api, demo_catalog, data, status, code):
+    response = api.post("/api/v1/search/", {"image": SimpleUploadedFile("x.gif", data)}, format="multipart")
+    assert response.status_code == status and response.json()["error"]["code"] == code
+
+
+def test_search_rejects_oversized_uploads_with_413(api, demo_catalog, settings):
+    settings.LOOKALIKE_MAX_UPLOAD_BYTES = 500
+    upload = SimpleUploadedFile("big.jpg", jpeg_bytes(size=(300, 300), quality=100), content_type="image/jpeg")
+    response = api.post("/api/v1/search/", {"image": upload}, format="multipart")
+    assert response.status_code == 413 and response.json()["error"]["code"] == "upload_too_large"
+
+
+def test_search_is_503_with_retry_after_when_the_graph_is_down(api, demo_catalog, monkeypatch):
+    from search import similarity
+
+    def down(*args, **kwargs):
+        raise GraphUnavailable("simulated")
+
+    monkeypatch.setattr(similarity, "products_nearest", down)
+    upload = SimpleUploadedFile("a.jpg", jpeg_bytes(), content_type="image/jpeg")
+    response = api.post("/api/v1/search/", {"image": upload}, format="multipart")
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    assert response.json()["error"]["code"] == "search_unavailable"
+
+
+def test_writes_are_refused_to_anonymous_clients(api, demo_catalog):
+    assert api.post("/api/v1/products/", {"name": "x"}).status_code in (401, 403, 405)
+
+
+def test_schema_and_docs_are_served_without_a_cdn(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert {"/api/v1/products/", "/api/v1/products/{id}/similar/", "/api/v1/search/"} <= set(paths)
+    docs = client.get("/api/docs/").content.decode()
+    assert "swagger-ui" in docs and "cdn" not in docs.lower()
