@@ -42,3 +42,6 @@ test: export LOOKALIKE_NEO4J_INSTANCE = test
 test: export DJANGO_SECRET_KEY = test-only-not-secret
 test: setup neo4j-test-start
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) -m benchmarks.embedding_throughput --count 128 --batch-sizes 1,2,4,8,32

@@ -6,10 +6,13 @@ dot product and Neo4j's cosine index ranks exactly as the seed's `gds.similarity
 
 from __future__ import annotations
 
+import os
 import threading
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator, Sequence
+from urllib.parse import urlsplit
 
 import numpy as np
 import torch
@@ -64,14 +67,23 @@ def _load_efficientnet_lite0() -> torch.nn.Module:
 def _load_resnet50() -> torch.nn.Module:
     from torchvision.models import ResNet50_Weights, resnet50
 
+    weights = ResNet50_Weights.IMAGENET1K_V2
+    checkpoint = Path(torch.hub.get_dir()) / "checkpoints" / Path(urlsplit(weights.url).path).name
+    # torchvision would download a missing checkpoint; only let it when asked, so an offline or
+    # locked-down host fails at once with a clear message instead of trying the network.
+    if not checkpoint.exists() and os.environ.get("LOOKALIKE_WEIGHTS_DOWNLOAD") != "1":
+        raise BackboneUnavailable(
+            f"The resnet50 backbone needs torchvision's ImageNet weights (ResNet50_Weights.IMAGENET1K_V2) at "
+            f"{checkpoint}. Copy {checkpoint.name} there, set LOOKALIKE_WEIGHTS_DOWNLOAD=1 to let torchvision "
+            "download it, or use LOOKALIKE_BACKBONE=efficientnet_lite0."
+        )
     try:
-        net = resnet50(weights=ResNet50_Weights.IMAGENET1K_V2)
+        net = resnet50(weights=weights)
     except Exception as exc:  # URLError, OSError, hash mismatch: all mean "no weights here"
         raise BackboneUnavailable(
-            "The resnet50 backbone needs torchvision's ImageNet weights (ResNet50_Weights.IMAGENET1K_V2). "
-            "They are not in $TORCH_HOME/hub/checkpoints and could not be downloaded "
-            f"({exc.__class__.__name__}: {exc}). Copy resnet50-11ad3fa6.pth there, or set "
-            "LOOKALIKE_BACKBONE=efficientnet_lite0."
+            "The resnet50 backbone needs torchvision's ImageNet weights (ResNet50_Weights.IMAGENET1K_V2); "
+            f"loading or downloading {checkpoint.name} failed ({exc.__class__.__name__}: {exc}). "
+            "Use LOOKALIKE_BACKBONE=efficientnet_lite0 offline."
         ) from exc
     net.fc = torch.nn.Identity()
     return net

@@ -79,16 +79,26 @@ def test_registry_knows_both_backbones():
         backbone_get("vgg16")
 
 
-def test_resnet50_without_weights_fails_clearly(monkeypatch, tmp_path):
-    """Offline and no checkpoint: a clear error, never random weights. No network is touched."""
-    import torch.hub
+def test_resnet50_without_a_checkpoint_fails_clearly_without_touching_the_network(monkeypatch, tmp_path):
+    import torchvision.models._api
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.delenv("LOOKALIKE_WEIGHTS_DOWNLOAD", raising=False)
+    monkeypatch.setattr(torchvision.models._api, "load_state_dict_from_url", lambda *a, **k: pytest.fail("network"))
+    with pytest.raises(BackboneUnavailable, match=r"ResNet50_Weights.IMAGENET1K_V2\) at .*resnet50-11ad3fa6.pth"):
+        embeddings.Embedder(backbone_get("resnet50"))
+
+
+def test_resnet50_whose_download_fails_is_an_error_never_random_weights(monkeypatch, tmp_path):
+    import torchvision.models._api
 
     def offline(*args, **kwargs):
         raise urllib.error.URLError("offline (simulated)")
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
-    with pytest.raises(BackboneUnavailable, match="ResNet50_Weights.IMAGENET1K_V2"):
+    monkeypatch.setenv("LOOKALIKE_WEIGHTS_DOWNLOAD", "1")
+    monkeypatch.setattr(torchvision.models._api, "load_state_dict_from_url", offline)
+    with pytest.raises(BackboneUnavailable, match="offline \\(simulated\\)"):
         embeddings.Embedder(backbone_get("resnet50"))
 
 
