@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
+from django.conf import settings
 from django.utils import timezone
 
 from catalog.models import Product, ProductImage, SyncStatus
@@ -82,8 +83,6 @@ def images_sync(image_ids: Sequence[int], *, progress: Callable[[int], None] | N
 
     Images count as synced only once their products' SIMILAR_TO lists are refreshed too.
     """
-    from django.conf import settings
-
     report = SyncReport()
     model = embedder_active().name
     ids = list(image_ids)

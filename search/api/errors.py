@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
@@ -51,3 +52,10 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         if header in response:
             wrapped[header] = response[header]
     return wrapped
+
+
+def api_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404 for URLs no route matches: JSON in the API's shape under /api/, the normal page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": {"code": "not_found", "message": "No such API endpoint."}}, status=404)
+    return page_not_found(request, exception)

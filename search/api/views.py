@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -19,17 +18,21 @@ from search.similarity import product_similar_list, search_by_image
 
 
 class ProductFilterSerializer(serializers.Serializer):
-    category = serializers.SlugField(required=False)
-    min_price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False)
-    max_price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False)
+    # Blank query values count as absent (DRF form semantics), so the schema allows them.
+    category = serializers.SlugField(required=False, allow_blank=True)
+    min_price = serializers.FloatField(min_value=0, max_value=1e9, required=False)
+    max_price = serializers.FloatField(min_value=0, max_value=1e9, required=False)
     in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
-    q = serializers.CharField(required=False, max_length=100)
-    ordering = serializers.ChoiceField(choices=["name", "-name", "price", "-price", "-created_at"], required=False)
+    q = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    ordering = serializers.ChoiceField(
+        choices=["name", "-name", "price", "-price", "-created_at"], required=False, allow_blank=True
+    )
 
 
-@extend_schema(parameters=[ProductFilterSerializer])
+@extend_schema_view(list=extend_schema(parameters=[ProductFilterSerializer]))
 class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = api.ProductSerializer
+    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self) -> QuerySet[Product]:
         if self.action != "list":
@@ -44,10 +47,10 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             products = products.filter(price__lte=f["max_price"])
         if f.get("in_stock") is not None:
             products = products.filter(in_stock=f["in_stock"])
-        return products.order_by(f.get("ordering", "name"), "pk")
+        return products.order_by(f.get("ordering") or "name", "pk")
 
     @extend_schema(parameters=[api.SimilarQuerySerializer], responses=api.ProductMatchSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def similar(self, request: Request, pk: str | None = None) -> Response:
         product = self.get_object()
         query = api.SimilarQuerySerializer(data=request.query_params)
@@ -73,8 +76,7 @@ class PhotoSearchView(APIView):
 
     @extend_schema(
         request={"multipart/form-data": api.PhotoSearchSerializer},
-        responses={200: api.PhotoSearchResultSerializer, 400: OpenApiTypes.OBJECT, 413: OpenApiTypes.OBJECT,
-                   429: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT},
+        responses={200: api.PhotoSearchResultSerializer},
     )
     def post(self, request: Request) -> Response:
         query = api.PhotoSearchSerializer(data=request.data)

@@ -103,11 +103,17 @@ def _query(cypher: str, **params: Any) -> list[list[Any]]:
     return rows
 
 
+def bolt_target(url: str, *, username: str, password: str, database: str) -> tuple[str, tuple[str, str], str]:
+    """(address, auth, database): credentials and database may sit in the URL, as in neomodel's URLs."""
+    parts = urlsplit(url)
+    host = f"{parts.hostname}:{parts.port}" if parts.port else (parts.hostname or "")
+    address = parts._replace(netloc=host, path="").geturl()
+    return address, (parts.username or username, parts.password or password), parts.path.strip("/") or database
+
+
 class Neo4jGraphStore(GraphStore):
     def __init__(self, *, url: str, username: str, password: str, database: str, connection_timeout_s: float):
-        parts = urlsplit(url)
-        auth = (parts.username or username, parts.password or password)
-        address = url.replace(f"{parts.username}:{parts.password}@", "") if parts.username else url
+        address, auth, self.database = bolt_target(url, username=username, password=password, database=database)
         self.url = address
         self.driver = neo4j.GraphDatabase.driver(
             address,
@@ -117,7 +123,7 @@ class Neo4jGraphStore(GraphStore):
         )
         config = get_config()
         config.driver = self.driver
-        config.database_name = database
+        config.database_name = self.database
 
     @classmethod
     def from_settings(cls, settings: Any) -> Neo4jGraphStore:
