@@ -6,7 +6,6 @@ Idempotent: running any of these twice gives the same graph. A graph outage leav
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
@@ -15,6 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from catalog.models import Product, ProductImage, SyncStatus
+from catalog.services import file_sha256
 from search.embeddings import InvalidImage, embedder_active, image_decode, vector_from_bytes, vector_to_bytes
 from search.graph import GraphUnavailable, ImageRecord, ProductRecord, graph_store
 from search.similar_edges import product_similar_refresh
@@ -39,24 +39,17 @@ def product_record(product: Product) -> ProductRecord:
     )
 
 
-def _stored_file_sha256(image: ProductImage) -> str:
-    digest = hashlib.sha256()
-    with image.image.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _embed_missing(images: Sequence[ProductImage], *, max_pixels: int) -> dict[int, str]:
     """Embed images whose stored vector is missing, stale in content or made by another model."""
     embedder = embedder_active()
     todo, decoded, failures = [], [], {}
     for image in images:
         try:
-            current_hash = _stored_file_sha256(image)
-            if image.embedding and image.embedding_model == embedder.name and image.content_hash == current_hash:
-                continue
+            # The stored file is hashed on every sync, so a file replaced in the admin is re-embedded.
             with image.image.open("rb") as handle:
+                current_hash = file_sha256(handle)
+                if image.embedding and image.embedding_model == embedder.name and image.content_hash == current_hash:
+                    continue
                 decoded.append(image_decode(handle, max_pixels=max_pixels))
             image.content_hash = current_hash
             todo.append(image)
@@ -105,14 +98,13 @@ def images_sync(image_ids: Sequence[int], *, progress: Callable[[int], None] | N
         _mark_pending(ready, report)
         if progress:
             progress(len(chunk_ids))
-    try:
-        # Once per product, after all its images (and its neighbours' images) are in the index.
-        for product_id in sorted({image.product_id for image in projected}):
-            if report.graph_error:
-                break
-            product_similar_refresh(product_id=product_id, model=model)
-    except GraphUnavailable as exc:
-        report.graph_error = str(exc)
+    if not report.graph_error:
+        try:
+            # Once per product, after all its images (and its neighbours' images) are in the index.
+            for product_id in sorted({image.product_id for image in projected}):
+                product_similar_refresh(product_id=product_id, model=model)
+        except GraphUnavailable as exc:
+            report.graph_error = str(exc)
     if report.graph_error:
         _mark_pending(projected, report)
     else:
