@@ -108,8 +108,13 @@ def backbone_get(name: str) -> Backbone:
         raise ValueError(f"Unknown backbone {name!r}; choose one of {', '.join(sorted(BACKBONES))}") from None
 
 
-def image_decode(source: BinaryIO | str, *, max_pixels: int) -> Image.Image:
-    """Open an image as RGB with EXIF orientation applied, or raise InvalidImage."""
+def image_decode(
+    source: BinaryIO | str, *, max_pixels: int, crop: tuple[int, int, int, int] | None = None
+) -> Image.Image:
+    """Open an image as RGB with EXIF orientation applied, or raise InvalidImage.
+
+    `crop` is (x, y, width, height) in pixels of the image as displayed (after EXIF orientation).
+    """
     try:
         with warnings.catch_warnings():
             # Pillow only warns between max_pixels and 2x; treat both as bombs.
@@ -119,10 +124,13 @@ def image_decode(source: BinaryIO | str, *, max_pixels: int) -> Image.Image:
                 raise InvalidImage(
                     f"Image is {image.width}x{image.height} pixels; the limit is {max_pixels:,} pixels."
                 )
-            # JPEG: let libjpeg decode at a reduced scale that still covers the resize target.
-            image.draft("RGB", (RESIZE_PX, RESIZE_PX))
+            if crop is None:
+                # JPEG: let libjpeg decode at a reduced scale that still covers the resize target.
+                image.draft("RGB", (RESIZE_PX, RESIZE_PX))
             image = ImageOps.exif_transpose(image)
             image.load()
+            if crop is not None:
+                image = _crop(image, crop)
     except InvalidImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -130,6 +138,13 @@ def image_decode(source: BinaryIO | str, *, max_pixels: int) -> Image.Image:
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise InvalidImage(f"Not a readable image ({exc.__class__.__name__}: {exc}).") from exc
     return _to_rgb(image)
+
+
+def _crop(image: Image.Image, box: tuple[int, int, int, int]) -> Image.Image:
+    x, y, width, height = box
+    if width < 1 or height < 1 or x < 0 or y < 0 or x + width > image.width or y + height > image.height:
+        raise InvalidImage(f"Crop box {box} does not lie within the {image.width}x{image.height} image.")
+    return image.crop((x, y, x + width, y + height))
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

@@ -35,7 +35,7 @@ class SyncReport:
 def product_record(product: Product) -> ProductRecord:
     return ProductRecord(
         product_id=product.pk, name=product.name, slug=product.slug, category=product.category.name,
-        price=float(product.price), in_stock=product.in_stock,
+        category_slug=product.category.slug, price=float(product.price), in_stock=product.in_stock,
     )
 
 

@@ -19,7 +19,7 @@ from search.graph import Neighbour, graph_store
 OVERFETCH_PER_PRODUCT = 4
 
 
-def _product_vectors(product_id: int, model: str) -> list:
+def product_vectors(product_id: int, model: str) -> list:
     rows = ProductImage.objects.filter(
         product_id=product_id, embedding_model=model, embedding__isnull=False
     ).values_list("embedding", flat=True)
@@ -29,7 +29,7 @@ def _product_vectors(product_id: int, model: str) -> list:
 def product_neighbours_compute(*, product_id: int, model: str) -> list[Neighbour]:
     k = settings.LOOKALIKE_SIMILAR_K
     min_score = settings.LOOKALIKE_SIMILAR_MIN_SCORE
-    vectors = _product_vectors(product_id, model)
+    vectors = product_vectors(product_id, model)
     if not vectors:
         return []
     best: dict[int, float] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -13,14 +13,24 @@ from catalog.models import Product
 from catalog.selectors import products_by_ids_in_order
 from search.embeddings import InvalidImage, embedder_active, image_decode
 from search.graph import graph_store
+from search.graph.base import ImageHit, ProductFilter
+from search.similar_edges import product_vectors
 
-# The index is asked for k * this many images first, then more while products are still missing.
+# The index is asked for k * this many images first, then 4x more while products are still missing.
 SEARCH_OVERFETCH = 4
+# Past this many candidates an exact scan of the filtered products is cheaper and never starves.
 SEARCH_MAX_FETCH = 4096
+# A filter letting through at most 1/20 of the images is scanned exactly rather than over-fetched.
+EXACT_SCAN_SELECTIVITY = 20
+DISLIKE_WEIGHT = 0.5
 
 
 class UploadTooLarge(InvalidImage):
     pass
+
+
+class InvalidQuery(ValueError):
+    """A search that cannot be run as asked (unknown liked products, nothing to search by)."""
 
 
 @dataclass(frozen=True)
@@ -30,28 +40,82 @@ class ProductMatch:
     image_id: int | None = None
 
 
-def product_similar_list(*, product_id: int, limit: int = 8) -> list[ProductMatch]:
-    neighbours = graph_store().similar_list(product_id, limit=limit)
+def product_similar_list(
+    *, product_id: int, limit: int = 8, offset: int = 0, where: ProductFilter = ProductFilter(),
+    min_score: float | None = None,
+) -> list[ProductMatch]:
+    neighbours = graph_store().similar_list(product_id, limit=limit, offset=offset, where=where, min_score=min_score)
     scores = {n.product_id: n.score for n in neighbours}
     products = products_by_ids_in_order([n.product_id for n in neighbours])
     return [ProductMatch(product=p, score=scores[p.pk]) for p in products]
 
 
-def products_nearest(*, vector: Sequence[float] | np.ndarray, k: int) -> list[ProductMatch]:
-    """The k products whose best image is nearest to `vector`, best first (one entry per product)."""
-    model = embedder_active().name
-    fetch = k * SEARCH_OVERFETCH
+def _best_per_product(hits: Sequence[ImageHit], min_score: float | None) -> dict[int, ImageHit]:
+    best: dict[int, ImageHit] = {}
+    for hit in hits:  # best first, so the first hit of a product is its best image
+        if min_score is None or hit.score >= min_score:
+            best.setdefault(hit.product_id, hit)
+    return best
+
+
+def _nearest_product_hits(
+    vector: Sequence[float], *, need: int, model: str, where: ProductFilter, min_score: float | None
+) -> list[ImageHit]:
+    """`need` products, best image each: from the index, over-fetching until enough products pass the
+    filter, or by an exact scan when the filter is selective or the index would have to return too much."""
+    store = graph_store()
+    total_images = None
+    if where.active:
+        counts = store.image_counts(model=model, where=where)
+        if counts.matching == 0:
+            return []
+        if counts.matching * EXACT_SCAN_SELECTIVITY <= counts.total:
+            return store.nearest_products_exact(vector, k=need, model=model, where=where, min_score=min_score)
+        total_images = counts.total
+    fetch = need * SEARCH_OVERFETCH
     while True:
-        hits = graph_store().nearest_images(vector, k=fetch, model=model)
-        best: dict[int, tuple[float, int]] = {}
-        for hit in hits:  # hits come best first, so the first per product is its best image
-            best.setdefault(hit.product_id, (hit.score, hit.image_id))
-        if len(best) >= k or len(hits) < fetch or fetch >= SEARCH_MAX_FETCH:
-            break
+        hits = store.nearest_images(vector, k=fetch, model=model, where=where)
+        best = _best_per_product(hits, min_score)
+        index_exhausted = fetch >= total_images if total_images is not None else len(hits) < fetch
+        below_min_score = min_score is not None and bool(hits) and hits[-1].score < min_score
+        if len(best) >= need or index_exhausted or below_min_score:
+            return sorted(best.values(), key=lambda h: (-h.score, h.product_id))[:need]
+        if fetch >= SEARCH_MAX_FETCH:
+            return store.nearest_products_exact(vector, k=need, model=model, where=where, min_score=min_score)
         fetch = min(fetch * 4, SEARCH_MAX_FETCH)
-    top = sorted(best.items(), key=lambda item: -item[1][0])[:k]
-    products = products_by_ids_in_order([product_id for product_id, _ in top])
-    return [ProductMatch(product=p, score=best[p.pk][0], image_id=best[p.pk][1]) for p in products]
+
+
+def products_nearest(
+    *, vector: Sequence[float] | np.ndarray, k: int, offset: int = 0, where: ProductFilter = ProductFilter(),
+    min_score: float | None = None,
+) -> list[ProductMatch]:
+    """Products ranked by their best image's cosine similarity to `vector`: one entry per product."""
+    model = embedder_active().name
+    hits = _nearest_product_hits(vector, need=offset + k, model=model, where=where, min_score=min_score)[offset:]
+    by_product = {hit.product_id: hit for hit in hits}
+    products = products_by_ids_in_order([hit.product_id for hit in hits])
+    return [ProductMatch(product=p, score=by_product[p.pk].score, image_id=by_product[p.pk].image_id) for p in products]
+
+
+def query_vector_compose(*, liked: Sequence[np.ndarray], disliked: Sequence[np.ndarray] = ()) -> np.ndarray:
+    """More like these, less like those: the mean of liked vectors minus a share of the disliked mean."""
+    if not liked:
+        raise InvalidQuery("Give a photo or at least one liked product.")
+    vector = np.mean(liked, axis=0)
+    if disliked:
+        vector = vector - DISLIKE_WEIGHT * np.mean(disliked, axis=0)
+    norm = float(np.linalg.norm(vector))
+    if norm < 1e-6:
+        raise InvalidQuery("The liked and disliked products cancel each other out.")
+    return vector / norm
+
+
+def product_vector(*, product_id: int, model: str) -> np.ndarray:
+    vectors = product_vectors(product_id, model)
+    if not vectors:
+        raise InvalidQuery(f"Product {product_id} does not exist or has no embedded images.")
+    mean = np.mean(vectors, axis=0)
+    return mean / max(float(np.linalg.norm(mean)), 1e-12)
 
 
 def upload_check(upload: UploadedFile) -> None:
@@ -62,7 +126,25 @@ def upload_check(upload: UploadedFile) -> None:
         raise UploadTooLarge(f"The file is {upload.size:,} bytes; the limit is {limit:,} bytes.")
 
 
-def search_by_image(*, upload: UploadedFile, k: int) -> list[ProductMatch]:
-    upload_check(upload)
-    image = image_decode(upload, max_pixels=settings.LOOKALIKE_MAX_IMAGE_PIXELS)
-    return products_nearest(vector=embedder_active().embed_one(image), k=k)
+def search_by_image(
+    *,
+    upload: UploadedFile | None,
+    k: int,
+    offset: int = 0,
+    where: ProductFilter = ProductFilter(),
+    min_score: float | None = None,
+    crop: tuple[int, int, int, int] | None = None,
+    liked_ids: Sequence[int] = (),
+    disliked_ids: Sequence[int] = (),
+) -> list[ProductMatch]:
+    """Search by a photo (optionally a region of it) and/or liked products, minus disliked ones."""
+    embedder = embedder_active()
+    liked = [product_vector(product_id=pid, model=embedder.name) for pid in liked_ids]
+    disliked = [product_vector(product_id=pid, model=embedder.name) for pid in disliked_ids]
+    if upload is not None:
+        upload_check(upload)
+        image = image_decode(upload, max_pixels=settings.LOOKALIKE_MAX_IMAGE_PIXELS, crop=crop)
+        liked.insert(0, embedder.embed_one(image))
+    where = replace(where, exclude_ids=(*where.exclude_ids, *liked_ids, *disliked_ids))
+    vector = query_vector_compose(liked=liked, disliked=disliked)
+    return products_nearest(vector=vector, k=k, offset=offset, where=where, min_score=min_score)

@@ -14,7 +14,7 @@ from rest_framework.views import exception_handler
 
 from search.embeddings import InvalidImage
 from search.graph import GraphUnavailable
-from search.similarity import UploadTooLarge
+from search.similarity import InvalidQuery, UploadTooLarge
 
 RETRY_AFTER_S = 30
 
@@ -31,6 +31,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return _error("upload_too_large", str(exc), status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, InvalidImage):
         return _error("invalid_image", str(exc), status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, InvalidQuery):
+        return _error("invalid_query", str(exc), status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, GraphUnavailable):
         response = _error(
             "search_unavailable", "Search is temporarily unavailable; retry shortly.",

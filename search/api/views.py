@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -17,19 +17,7 @@ from search.api import serializers as api
 from search.similarity import product_similar_list, search_by_image
 
 
-class ProductFilterSerializer(serializers.Serializer):
-    # Blank query values count as absent (DRF form semantics), so the schema allows them.
-    category = serializers.SlugField(required=False, allow_blank=True)
-    min_price = serializers.FloatField(min_value=0, max_value=1e9, required=False)
-    max_price = serializers.FloatField(min_value=0, max_value=1e9, required=False)
-    in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
-    q = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    ordering = serializers.ChoiceField(
-        choices=["name", "-name", "price", "-price", "-created_at"], required=False, allow_blank=True
-    )
-
-
-@extend_schema_view(list=extend_schema(parameters=[ProductFilterSerializer]))
+@extend_schema_view(list=extend_schema(parameters=[api.ProductListQuerySerializer]))
 class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = api.ProductSerializer
     lookup_value_regex = r"[0-9]+"
@@ -37,17 +25,17 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self) -> QuerySet[Product]:
         if self.action != "list":
             return product_list()
-        filters = ProductFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        f = filters.validated_data
-        products = product_list(category_slug=f.get("category"), query=f.get("q"))
-        if "min_price" in f:
-            products = products.filter(price__gte=f["min_price"])
-        if "max_price" in f:
-            products = products.filter(price__lte=f["max_price"])
-        if f.get("in_stock") is not None:
-            products = products.filter(in_stock=f["in_stock"])
-        return products.order_by(f.get("ordering") or "name", "pk")
+        query = api.ProductListQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        f = query.product_filter()
+        products = product_list(category_slug=f.category_slug, query=query.validated_data.get("q"))
+        if f.min_price is not None:
+            products = products.filter(price__gte=f.min_price)
+        if f.max_price is not None:
+            products = products.filter(price__lte=f.max_price)
+        if f.in_stock is not None:
+            products = products.filter(in_stock=f.in_stock)
+        return products.order_by(query.validated_data.get("ordering") or "name", "pk")
 
     @extend_schema(parameters=[api.SimilarQuerySerializer], responses=api.ProductMatchSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)
@@ -55,7 +43,11 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         product = self.get_object()
         query = api.SimilarQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        matches = product_similar_list(product_id=product.pk, limit=query.validated_data["limit"])
+        data = query.validated_data
+        matches = product_similar_list(
+            product_id=product.pk, limit=data["limit"], offset=data["offset"], where=query.product_filter(),
+            min_score=data.get("min_score"),
+        )
         return Response(api.ProductMatchSerializer(matches, many=True, context={"request": request}).data)
 
 
@@ -81,6 +73,11 @@ class PhotoSearchView(APIView):
     def post(self, request: Request) -> Response:
         query = api.PhotoSearchSerializer(data=request.data)
         query.is_valid(raise_exception=True)
-        matches = search_by_image(upload=query.validated_data["image"], k=query.validated_data["k"])
+        data = query.validated_data
+        matches = search_by_image(
+            upload=data.get("image"), k=data["k"], offset=data["offset"], where=query.product_filter(),
+            min_score=data.get("min_score"), crop=data.get("crop"),
+            liked_ids=data.get("liked", ()), disliked_ids=data.get("disliked", ()),
+        )
         result = {"results": matches}
         return Response(api.PhotoSearchResultSerializer(result, context={"request": request}).data)

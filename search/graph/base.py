@@ -20,8 +20,39 @@ class ProductRecord:
     name: str
     slug: str
     category: str
+    category_slug: str
     price: float
     in_stock: bool
+
+
+@dataclass(frozen=True)
+class ProductFilter:
+    """Which products a search or a similar-items list may return; None means "any"."""
+
+    category_slug: str | None = None
+    min_price: float | None = None
+    max_price: float | None = None
+    in_stock: bool | None = None
+    exclude_ids: tuple[int, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return self != ProductFilter()
+
+    def matches(self, product: ProductRecord) -> bool:
+        return (
+            (self.category_slug is None or product.category_slug == self.category_slug)
+            and (self.min_price is None or product.price >= self.min_price)
+            and (self.max_price is None or product.price <= self.max_price)
+            and (self.in_stock is None or product.in_stock == self.in_stock)
+            and product.product_id not in self.exclude_ids
+        )
+
+
+@dataclass(frozen=True)
+class ImageCounts:
+    total: int  # images made by the model
+    matching: int  # of those, images of products the filter lets through
 
 
 @dataclass(frozen=True)
@@ -74,11 +105,25 @@ class GraphStore(ABC):
         """Remove products, their images and every SIMILAR_TO touching them."""
 
     @abstractmethod
-    def nearest_images_many(self, vectors: Sequence[Sequence[float]], *, k: int, model: str) -> list[list[ImageHit]]:
-        """For each unit vector, its k nearest images made by `model`, best first (one round trip)."""
+    def nearest_images_many(
+        self, vectors: Sequence[Sequence[float]], *, k: int, model: str, where: ProductFilter = ProductFilter()
+    ) -> list[list[ImageHit]]:
+        """For each unit vector, of its k nearest images made by `model` (from the approximate index),
+        those whose product passes `where`, best first, exactly scored. One round trip."""
 
-    def nearest_images(self, vector: Sequence[float], *, k: int, model: str) -> list[ImageHit]:
-        return self.nearest_images_many([vector], k=k, model=model)[0]
+    def nearest_images(
+        self, vector: Sequence[float], *, k: int, model: str, where: ProductFilter = ProductFilter()
+    ) -> list[ImageHit]:
+        return self.nearest_images_many([vector], k=k, model=model, where=where)[0]
+
+    @abstractmethod
+    def nearest_products_exact(
+        self, vector: Sequence[float], *, k: int, model: str, where: ProductFilter, min_score: float | None
+    ) -> list[ImageHit]:
+        """Exact scan: the k products passing `where` whose best image is nearest, one hit per product."""
+
+    @abstractmethod
+    def image_counts(self, *, model: str, where: ProductFilter) -> ImageCounts: ...
 
     @abstractmethod
     def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour]) -> None:
@@ -89,7 +134,10 @@ class GraphStore(ABC):
         """Offer the product to each neighbour's list (reverse edge), each list trimmed to its best `keep`."""
 
     @abstractmethod
-    def similar_list(self, product_id: int, *, limit: int) -> list[Neighbour]: ...
+    def similar_list(
+        self, product_id: int, *, limit: int, offset: int = 0, where: ProductFilter = ProductFilter(),
+        min_score: float | None = None,
+    ) -> list[Neighbour]: ...
 
     @abstractmethod
     def similar_sources(self, product_id: int) -> list[int]:

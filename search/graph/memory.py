@@ -6,7 +6,16 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from search.graph.base import GraphStats, GraphStore, ImageHit, ImageRecord, Neighbour, ProductRecord
+from search.graph.base import (
+    GraphStats,
+    GraphStore,
+    ImageCounts,
+    ImageHit,
+    ImageRecord,
+    Neighbour,
+    ProductFilter,
+    ProductRecord,
+)
 
 
 class InMemoryGraphStore(GraphStore):
@@ -43,15 +52,38 @@ class InMemoryGraphStore(GraphStore):
             for product_id in gone:
                 edges.pop(product_id, None)
 
-    def nearest_images_many(self, vectors: Sequence[Sequence[float]], *, k: int, model: str) -> list[list[ImageHit]]:
-        return [self._nearest(np.asarray(v, dtype=np.float64), k=k, model=model) for v in vectors]
+    def nearest_images_many(
+        self, vectors: Sequence[Sequence[float]], *, k: int, model: str, where: ProductFilter = ProductFilter()
+    ) -> list[list[ImageHit]]:
+        # Exact top k before the filter, as the real index applies the filter after its k candidates.
+        return [
+            [hit for hit in self._ranked(np.asarray(v, dtype=np.float64), model=model)[:k] if self._passes(hit, where)]
+            for v in vectors
+        ]
 
-    def _nearest(self, query: np.ndarray, *, k: int, model: str) -> list[ImageHit]:
+    def nearest_products_exact(
+        self, vector: Sequence[float], *, k: int, model: str, where: ProductFilter, min_score: float | None
+    ) -> list[ImageHit]:
+        best: dict[int, ImageHit] = {}
+        for hit in self._ranked(np.asarray(vector, dtype=np.float64), model=model):
+            if self._passes(hit, where) and (min_score is None or hit.score >= min_score):
+                best.setdefault(hit.product_id, hit)
+        return list(best.values())[:k]
+
+    def image_counts(self, *, model: str, where: ProductFilter) -> ImageCounts:
+        images = [i for i in self.images.values() if i.model == model]
+        matching = [i for i in images if i.product_id in self.products and where.matches(self.products[i.product_id])]
+        return ImageCounts(total=len(images), matching=len(matching))
+
+    def _passes(self, hit: ImageHit, where: ProductFilter) -> bool:
+        return hit.product_id in self.products and where.matches(self.products[hit.product_id])
+
+    def _ranked(self, query: np.ndarray, *, model: str) -> list[ImageHit]:
         hits = [
             ImageHit(image_id=i.image_id, product_id=i.product_id, score=float(np.dot(query, i.embedding)))
             for i in self.images.values() if i.model == model
         ]
-        return sorted(hits, key=lambda h: (-h.score, h.image_id))[:k]
+        return sorted(hits, key=lambda h: (-h.score, h.image_id))
 
     def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour]) -> None:
         self.similar[product_id] = {n.product_id: n.score for n in neighbours if n.product_id in self.products}
@@ -62,9 +94,16 @@ class InMemoryGraphStore(GraphStore):
             edges[product_id] = n.score
             self.similar[n.product_id] = dict(sorted(edges.items(), key=lambda e: -e[1])[:keep])
 
-    def similar_list(self, product_id: int, *, limit: int) -> list[Neighbour]:
+    def similar_list(
+        self, product_id: int, *, limit: int, offset: int = 0, where: ProductFilter = ProductFilter(),
+        min_score: float | None = None,
+    ) -> list[Neighbour]:
         edges = sorted(self.similar.get(product_id, {}).items(), key=lambda e: (-e[1], e[0]))
-        return [Neighbour(product_id=p, score=s) for p, s in edges[:limit]]
+        kept = [
+            Neighbour(product_id=p, score=s) for p, s in edges
+            if p in self.products and where.matches(self.products[p]) and (min_score is None or s >= min_score)
+        ]
+        return kept[offset:offset + limit]
 
     def similar_sources(self, product_id: int) -> list[int]:
         return [source for source, edges in self.similar.items() if product_id in edges]

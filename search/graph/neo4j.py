@@ -34,8 +34,10 @@ from search.graph.base import (
     GraphStore,
     GraphUnavailable,
     ImageHit,
+    ImageCounts,
     ImageRecord,
     Neighbour,
+    ProductFilter,
     ProductRecord,
 )
 
@@ -66,6 +68,7 @@ class ProductNode(StructuredNode):
     name = StringProperty()
     slug = StringProperty()
     category = StringProperty()
+    category_slug = StringProperty()
     price = FloatProperty()
     in_stock = BooleanProperty()
     images = RelationshipTo(ImageNode, "HAS_IMAGE")
@@ -91,6 +94,27 @@ def _translating_unavailable(method: Callable[..., T]) -> Callable[..., T]:
             raise GraphUnavailable(f"Neo4j is unavailable: {exc.__class__.__name__}: {exc}") from exc
 
     return wrapper
+
+
+# A fixed, parameterised predicate on `p:Product`: filters never build Cypher from user strings.
+PRODUCT_FILTER = """
+    ($f_category IS NULL OR p.category_slug = $f_category)
+    AND ($f_min_price IS NULL OR p.price >= $f_min_price)
+    AND ($f_max_price IS NULL OR p.price <= $f_max_price)
+    AND ($f_in_stock IS NULL OR p.in_stock = $f_in_stock)
+    AND NOT p.product_id IN $f_exclude
+"""
+
+
+def _filter_params(where: ProductFilter) -> dict[str, Any]:
+    return {
+        "f_category": where.category_slug, "f_min_price": where.min_price, "f_max_price": where.max_price,
+        "f_in_stock": where.in_stock, "f_exclude": list(where.exclude_ids),
+    }
+
+
+def _to_neo4j_score(cosine: float | None) -> float | None:
+    return None if cosine is None else (1.0 + cosine) / 2.0
 
 
 def _cosine(neo4j_score: float) -> float:
@@ -159,7 +183,7 @@ class Neo4jGraphStore(GraphStore):
             UNWIND $rows AS row
             MERGE (p:Product {product_id: row.product_id})
             SET p.name = row.name, p.slug = row.slug, p.category = row.category,
-                p.price = row.price, p.in_stock = row.in_stock
+                p.category_slug = row.category_slug, p.price = row.price, p.in_stock = row.in_stock
             """,
             rows=[vars(product) for product in products],
         )
@@ -203,28 +227,64 @@ class Neo4jGraphStore(GraphStore):
         )
 
     @_translating_unavailable
-    def nearest_images_many(self, vectors: Sequence[Sequence[float]], *, k: int, model: str) -> list[list[ImageHit]]:
+    def nearest_images_many(
+        self, vectors: Sequence[Sequence[float]], *, k: int, model: str, where: ProductFilter = ProductFilter()
+    ) -> list[list[ImageHit]]:
         rows = _query(
-            """
+            f"""
             UNWIND range(0, size($vectors) - 1) AS q
-            CALL (q) {
+            CALL (q) {{
                 CALL db.index.vector.queryNodes($index, $k, $vectors[q]) YIELD node
-                WHERE node.model = $model
                 MATCH (p:Product)-[:HAS_IMAGE]->(node)
+                WHERE node.model = $model AND {PRODUCT_FILTER}
                 // The index's own score is approximate (quantised HNSW); rescore the k candidates exactly
                 // from the stored float vectors so every score Lookalike shows is the true cosine.
                 RETURN node.image_id AS image_id, p.product_id AS product_id,
                        vector.similarity.cosine(node.embeddings, $vectors[q]) AS score
-            }
+            }}
             RETURN q, image_id, product_id, score
             ORDER BY q, score DESC, image_id
             """,
             index=VECTOR_INDEX, k=k, model=model, vectors=[[float(x) for x in v] for v in vectors],
+            **_filter_params(where),
         )
         hits: list[list[ImageHit]] = [[] for _ in vectors]
         for q, image_id, product_id, score in rows:
             hits[q].append(ImageHit(image_id=image_id, product_id=product_id, score=_cosine(score)))
         return hits
+
+    @_translating_unavailable
+    def nearest_products_exact(
+        self, vector: Sequence[float], *, k: int, model: str, where: ProductFilter, min_score: float | None
+    ) -> list[ImageHit]:
+        rows = _query(
+            f"""
+            MATCH (p:Product)-[:HAS_IMAGE]->(node:Image)
+            WHERE node.model = $model AND {PRODUCT_FILTER}
+            WITH p, node, vector.similarity.cosine(node.embeddings, $vector) AS score
+            WHERE $min_score IS NULL OR score >= $min_score
+            ORDER BY score DESC, node.image_id
+            WITH p, collect(node.image_id)[0] AS image_id, max(score) AS score
+            RETURN image_id, p.product_id, score
+            ORDER BY score DESC, p.product_id
+            LIMIT $k
+            """,
+            vector=[float(x) for x in vector], k=k, model=model, min_score=_to_neo4j_score(min_score),
+            **_filter_params(where),
+        )
+        return [ImageHit(image_id=i, product_id=p, score=_cosine(s)) for i, p, s in rows]
+
+    @_translating_unavailable
+    def image_counts(self, *, model: str, where: ProductFilter) -> ImageCounts:
+        [[total, matching]] = _query(
+            f"""
+            MATCH (p:Product)-[:HAS_IMAGE]->(node:Image)
+            WHERE node.model = $model
+            RETURN count(node), count(CASE WHEN {PRODUCT_FILTER} THEN 1 END)
+            """,
+            model=model, **_filter_params(where),
+        )
+        return ImageCounts(total=total, matching=matching)
 
     @_translating_unavailable
     def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour]) -> None:
@@ -262,13 +322,17 @@ class Neo4jGraphStore(GraphStore):
         )
 
     @_translating_unavailable
-    def similar_list(self, product_id: int, *, limit: int) -> list[Neighbour]:
+    def similar_list(
+        self, product_id: int, *, limit: int, offset: int = 0, where: ProductFilter = ProductFilter(),
+        min_score: float | None = None,
+    ) -> list[Neighbour]:
         rows = _query(
-            """
-            MATCH (:Product {product_id: $product_id})-[r:SIMILAR_TO]->(q:Product)
-            RETURN q.product_id, r.score ORDER BY r.score DESC, q.product_id LIMIT $limit
+            f"""
+            MATCH (:Product {{product_id: $product_id}})-[r:SIMILAR_TO]->(p:Product)
+            WHERE ($min_score IS NULL OR r.score >= $min_score) AND {PRODUCT_FILTER}
+            RETURN p.product_id, r.score ORDER BY r.score DESC, p.product_id SKIP $offset LIMIT $limit
             """,
-            product_id=product_id, limit=limit,
+            product_id=product_id, limit=limit, offset=offset, min_score=min_score, **_filter_params(where),
         )
         return [Neighbour(product_id=p, score=s) for p, s in rows]
 

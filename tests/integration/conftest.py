@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 from catalog.models import Product
@@ -34,6 +35,12 @@ def demo_catalog(neo4j_graph, django_db_blocker, grocery_dir) -> dict[str, int]:
     with django_db_blocker.unblock():
         call_command("import_catalog", str(grocery_dir), "--shop-photos", str(SHOP_PHOTOS_PER_PRODUCT))
         return dict(Product.objects.values_list("name", "pk"))
+
+
+@pytest.fixture(autouse=True)
+def _throttle_reset():
+    # Anonymous search is throttled through the cache; each test starts with a fresh allowance.
+    cache.clear()
 
 
 @pytest.fixture

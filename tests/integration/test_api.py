@@ -110,3 +110,71 @@ def test_schema_and_docs_are_served_without_a_cdn(client):
     assert {"/api/v1/products/", "/api/v1/products/{id}/similar/", "/api/v1/search/"} <= set(paths)
     docs = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs and "cdn" not in docs.lower()
+
+
+def _search(api, **fields):
+    return api.post("/api/v1/search/", fields, format="multipart")
+
+
+def test_search_filters_return_k_matching_products(api, demo_catalog, grocery_dir):
+    path = grocery_dir / "train/Packages/Milk/Arla-Standard-Milk/Arla-Standard-Milk_020.jpg"
+    # Apples are 20 of 324 images (6%): a filter that would starve a post-filtered top-k.
+    results = _search(api, image=_photo(path), k=5, category="apple").json()["results"]
+    assert len(results) == 5 and {r["product"]["category"]["slug"] for r in results} == {"apple"}
+    cheap = _search(api, image=_photo(path), k=5, max_price="3").json()["results"]
+    assert len(cheap) == 5 and all(float(r["product"]["price"]) <= 3 for r in cheap)
+
+
+def test_search_pages_join_up_and_min_score_cuts(api, demo_catalog, grocery_dir):
+    path = grocery_dir / "train/Fruit/Kiwi/Kiwi_020.jpg"
+    whole = [r["product"]["id"] for r in _search(api, image=_photo(path), k=6).json()["results"]]
+    pages = [r["product"]["id"] for offset in (0, 3)
+             for r in _search(api, image=_photo(path), k=3, offset=offset).json()["results"]]
+    assert pages == whole
+    strict = _search(api, image=_photo(path), k=20, min_score="0.6").json()["results"]
+    assert all(r["score"] >= 0.6 for r in strict) and len(strict) < 20
+
+
+def test_more_like_this_less_like_that(api, demo_catalog):
+    granny, golden = demo_catalog["Granny Smith"], demo_catalog["Golden Delicious"]
+    liked = _search(api, liked=str(granny), k=5).json()["results"]
+    assert liked and granny not in {r["product"]["id"] for r in liked}
+    without_golden = _search(api, liked=str(granny), disliked=str(golden), k=5).json()["results"]
+    assert {granny, golden}.isdisjoint(r["product"]["id"] for r in without_golden)
+    missing = _search(api, liked="999999")
+    assert missing.status_code == 400 and missing.json()["error"]["code"] == "invalid_query"
+    nothing = _search(api, k=3)
+    assert nothing.status_code == 400 and "image" in nothing.json()["error"]["details"]
+
+
+def test_search_a_region_of_a_photo(api, demo_catalog, grocery_dir):
+    path = grocery_dir / "iconic-images-and-descriptions/Fruit/Pineapple/Pineapple_Iconic.jpg"
+    whole = _search(api, image=_photo(path), k=1, crop="0,0,198,198").json()["results"]
+    assert whole[0]["product"]["name"] == "Pineapple"  # the full 198x198 frame
+    outside = _search(api, image=_photo(path), crop="150,150,100,100")
+    assert outside.status_code == 400 and "does not lie within" in outside.json()["error"]["message"]
+    malformed = _search(api, image=_photo(path), crop="1,2,3")
+    assert malformed.status_code == 400 and "crop" in malformed.json()["error"]["details"]
+
+
+def test_similar_products_filters_and_pages(api, demo_catalog):
+    url = f"/api/v1/products/{demo_catalog['Granny Smith']}/similar/"
+    whole = [m["product"]["id"] for m in api.get(url, {"limit": 6}).json()]
+    pages = [m["product"]["id"] for offset in (0, 3) for m in api.get(url, {"limit": 3, "offset": offset}).json()]
+    assert pages == whole
+    apples = api.get(url, {"category": "apple"}).json()
+    assert apples and {m["product"]["category"]["slug"] for m in apples} == {"apple"}
+    strict = api.get(url, {"min_score": "0.99"}).json()
+    assert all(m["score"] >= 0.99 for m in strict)
+
+
+def test_anonymous_search_is_throttled_but_staff_is_not(api, demo_catalog, monkeypatch, admin_user):
+    from search.api.views import SearchAnonThrottle
+
+    monkeypatch.setattr(SearchAnonThrottle, "get_rate", lambda self: "2/min")
+    statuses = [_search(api, liked=str(demo_catalog["Pineapple"]), k=1).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    limited = _search(api, liked=str(demo_catalog["Pineapple"]), k=1)
+    assert limited.json()["error"]["code"] == "throttled" and int(limited["Retry-After"]) > 0
+    api.force_authenticate(admin_user)
+    assert _search(api, liked=str(demo_catalog["Pineapple"]), k=1).status_code == 200
