@@ -58,6 +58,36 @@ def product_create(
     return product
 
 
+PRODUCT_EDITABLE_FIELDS = ("name", "slug", "description", "price", "category", "in_stock")
+
+
+@transaction.atomic
+def product_update(*, product: Product, **changes: object) -> Product:
+    unknown = set(changes) - set(PRODUCT_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
+    for field, value in changes.items():
+        setattr(product, field, value)
+    product.full_clean()
+    product.save()
+    return product
+
+
+@transaction.atomic
+def product_delete(*, product: Product) -> None:
+    """Delete a product, its images and their files; the graph follows after commit."""
+    files = [image.image for image in product.images.all()]
+    product.delete()
+    transaction.on_commit(lambda: [f.delete(save=False) for f in files])
+
+
+@transaction.atomic
+def product_image_delete(*, image: ProductImage) -> None:
+    stored = image.image
+    image.delete()
+    transaction.on_commit(lambda: stored.delete(save=False))
+
+
 @transaction.atomic
 def product_image_add(*, product: Product, file: BinaryIO, filename: str, position: int | None = None) -> ProductImage:
     """Store an image for a product; its embedding and graph sync run after the commit."""

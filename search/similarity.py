@@ -126,6 +126,13 @@ def upload_check(upload: UploadedFile) -> None:
         raise UploadTooLarge(f"The file is {upload.size:,} bytes; the limit is {limit:,} bytes.")
 
 
+def upload_image_check(upload: UploadedFile) -> None:
+    """Within the byte and pixel limits and decodable as an image, or InvalidImage; rewinds the file."""
+    upload_check(upload)
+    image_decode(upload, max_pixels=settings.LOOKALIKE_MAX_IMAGE_PIXELS)
+    upload.seek(0)
+
+
 def search_by_image(
     *,
     upload: UploadedFile | None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
@@ -40,7 +41,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         )
         response["Retry-After"] = str(RETRY_AFTER_S)
         return response
-    if isinstance(exc, Http404):
+    if isinstance(exc, DjangoValidationError):  # raised by a service's full_clean(), e.g. a duplicate slug
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()

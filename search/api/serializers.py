@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from catalog.models import Category, Product, ProductImage
@@ -27,6 +28,27 @@ class ProductSerializer(serializers.ModelSerializer):
     class Meta:
         model = Product
         fields = ["id", "name", "slug", "description", "price", "category", "in_stock", "images", "created_at", "updated_at"]
+
+
+class ProductWriteSerializer(serializers.ModelSerializer):
+    """Staff writes: the category by slug; the slug is made from the name when not given."""
+
+    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
+    slug = serializers.SlugField(required=False, max_length=200)
+
+    class Meta:
+        model = Product
+        fields = ["name", "slug", "description", "price", "category", "in_stock"]
+
+
+class ProductImageUploadSerializer(serializers.Serializer):
+    image = serializers.FileField(help_text="A JPEG, PNG or WebP photo of the product.")
+    position = serializers.IntegerField(min_value=0, max_value=10_000, required=False)
+
+
+class ProductImageStaffSerializer(ProductImageSerializer):
+    class Meta(ProductImageSerializer.Meta):
+        fields = [*ProductImageSerializer.Meta.fields, "sync_status", "sync_error", "embedding_model"]
 
 
 class ProductMatchSerializer(serializers.Serializer):
@@ -62,6 +84,13 @@ class ProductFilterSerializer(serializers.Serializer):
     max_price = serializers.FloatField(min_value=0, max_value=1e9, required=False)
     in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
 
+    def validate(self, attrs: dict) -> dict:
+        # DRF would read a blank number as "absent"; a client that sent one most likely meant something.
+        for name in ("min_price", "max_price"):
+            if self.initial_data.get(name) == "":
+                raise serializers.ValidationError({name: "Give a number, or leave the parameter out."})
+        return attrs
+
     def product_filter(self) -> ProductFilter:
         data = self.validated_data
         return ProductFilter(
@@ -71,7 +100,10 @@ class ProductFilterSerializer(serializers.Serializer):
 
 
 class ProductListQuerySerializer(ProductFilterSerializer):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text="Part of the name.")
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text="Part of the name.",
+        validators=[RegexValidator(r"^[^\x00]*$", "Null characters are not allowed.")],  # puts it in the schema too
+    )
     ordering = serializers.ChoiceField(
         choices=["name", "-name", "price", "-price", "-created_at"], required=False, allow_blank=True
     )
@@ -96,6 +128,7 @@ class PhotoSearchSerializer(ProductFilterSerializer):
     min_score = serializers.FloatField(min_value=-1, max_value=1, required=False, help_text=MIN_SCORE_HELP)
 
     def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
         if not attrs.get("image") and not attrs.get("liked"):
             raise serializers.ValidationError({"image": "Send a photo, liked product ids, or both."})
         if attrs.get("crop") and not attrs.get("image"):

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
@@ -13,14 +14,72 @@ from rest_framework.views import APIView
 
 from catalog.models import Category, Product
 from catalog.selectors import product_list
+from catalog.services import product_create, product_delete, product_image_add, product_image_delete, product_update
 from search.api import serializers as api
-from search.similarity import product_similar_list, search_by_image
+from search.similarity import product_similar_list, search_by_image, upload_image_check
 
 
-@extend_schema_view(list=extend_schema(parameters=[api.ProductListQuerySerializer]))
-class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+@extend_schema_view(
+    list=extend_schema(parameters=[api.ProductListQuerySerializer]),
+    create=extend_schema(request=api.ProductWriteSerializer, responses={201: api.ProductSerializer}),
+    update=extend_schema(request=api.ProductWriteSerializer, responses=api.ProductSerializer),
+    partial_update=extend_schema(request=api.ProductWriteSerializer, responses=api.ProductSerializer),
+)
+class ProductViewSet(viewsets.ModelViewSet):
+    """Everyone reads; staff write, through the catalog services, so graph sync happens as in the admin."""
+
     serializer_class = api.ProductSerializer
     lookup_value_regex = r"[0-9]+"
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def get_permissions(self) -> list[BasePermission]:
+        # Plain AllowAny / IsAdminUser (staff), so the OpenAPI schema marks reads as needing no credentials.
+        return [AllowAny()] if self.request.method in SAFE_METHODS else [IsAdminUser()]
+
+    def _written(self, product: Product, status_code: int) -> Response:
+        product = product_list().get(pk=product.pk)
+        return Response(api.ProductSerializer(product, context={"request": self.request}).data, status=status_code)
+
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        data = self._validated_write(request.data)
+        return self._written(product_create(**data), status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: object, partial: bool = False, **kwargs: object) -> Response:
+        product = self.get_object()
+        data = self._validated_write(request.data, partial=partial)
+        return self._written(product_update(product=product, **data), status.HTTP_200_OK)
+
+    def destroy(self, request: Request, *args: object, **kwargs: object) -> Response:
+        product_delete(product=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _validated_write(self, data: object, *, partial: bool = False) -> dict:
+        serializer = api.ProductWriteSerializer(data=data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    @extend_schema(request={"multipart/form-data": api.ProductImageUploadSerializer},
+                   responses={201: api.ProductImageStaffSerializer})
+    @action(detail=True, methods=["post"], url_path="images", parser_classes=[MultiPartParser])
+    def images_add(self, request: Request, pk: str | None = None) -> Response:
+        product = self.get_object()
+        upload = api.ProductImageUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        file = upload.validated_data["image"]
+        upload_image_check(file)  # nothing is stored unless it is a decodable image within the limits
+        image = product_image_add(
+            product=product, file=file, filename=file.name, position=upload.validated_data.get("position")
+        )
+        image.refresh_from_db()  # the sync after commit has run (immediate task backend) or is queued
+        return Response(api.ProductImageStaffSerializer(image, context={"request": request}).data, status=201)
+
+    @extend_schema(responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"images/(?P<image_id>[0-9]+)")
+    def images_delete(self, request: Request, pk: str | None = None, image_id: str | None = None) -> Response:
+        product = self.get_object()
+        image = get_object_or_404(product.images.all(), pk=image_id)
+        product_image_delete(image=image)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     def get_queryset(self) -> QuerySet[Product]:
         if self.action != "list":
