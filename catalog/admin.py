@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from catalog.models import Category, Product, ProductImage
+from catalog.thumbnails import thumbnail_url
 from search.tasks import image_sync_on_commit
 
 
@@ -13,7 +14,7 @@ def _thumbnail(image: ProductImage, size_px: int = 80) -> str:
     if not image.image:
         return "—"
     return format_html(
-        '<img src="{}" alt="" style="width:{}px;height:{}px;object-fit:contain">', image.image.url, size_px, size_px
+        '<img src="{}" alt="" style="width:{}px;height:{}px;object-fit:contain">', thumbnail_url(image), size_px, size_px
     )
 
 

@@ -109,11 +109,13 @@ def backbone_get(name: str) -> Backbone:
 
 
 def image_decode(
-    source: BinaryIO | str, *, max_pixels: int, crop: tuple[int, int, int, int] | None = None
+    source: BinaryIO | str, *, max_pixels: int, crop: tuple[int, int, int, int] | None = None,
+    min_side_px: int = RESIZE_PX,
 ) -> Image.Image:
     """Open an image as RGB with EXIF orientation applied, or raise InvalidImage.
 
     `crop` is (x, y, width, height) in pixels of the image as displayed (after EXIF orientation).
+    Without a crop, JPEGs may be decoded at a reduced scale that keeps both sides >= `min_side_px`.
     """
     try:
         with warnings.catch_warnings():
@@ -126,7 +128,7 @@ def image_decode(
                 )
             if crop is None:
                 # JPEG: let libjpeg decode at a reduced scale that still covers the resize target.
-                image.draft("RGB", (RESIZE_PX, RESIZE_PX))
+                image.draft("RGB", (min_side_px, min_side_px))
             image = ImageOps.exif_transpose(image)
             image.load()
             if crop is not None:

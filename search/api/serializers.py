@@ -4,6 +4,7 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from catalog.models import Category, Product, ProductImage
+from catalog.thumbnails import THUMBNAIL_PX, thumbnail_url
 from search.graph.base import ProductFilter
 
 
@@ -15,10 +16,16 @@ class CategorySerializer(serializers.ModelSerializer):
 
 class ProductImageSerializer(serializers.ModelSerializer):
     url = serializers.ImageField(source="image", read_only=True)
+    thumbnail_url = serializers.SerializerMethodField(help_text=f"A JPEG at most {THUMBNAIL_PX} px on its longer side.")
 
     class Meta:
         model = ProductImage
-        fields = ["id", "url", "position"]
+        fields = ["id", "url", "thumbnail_url", "position"]
+
+    def get_thumbnail_url(self, image: ProductImage) -> str:
+        url = thumbnail_url(image)
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
 
 
 class ProductSerializer(serializers.ModelSerializer):

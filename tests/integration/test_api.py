@@ -27,6 +27,7 @@ def test_products_are_listed_filtered_and_paginated(api, demo_catalog):
     assert prices == sorted(prices, reverse=True)
     assert all(p["category"]["slug"] == "apple" for p in body["results"])
     assert body["results"][0]["images"][0]["url"].startswith("http://testserver/media/products/")
+    assert body["results"][0]["images"][0]["thumbnail_url"].startswith("http://testserver/media/thumbs/")
 
 
 @pytest.mark.parametrize("params", [{"min_price": "-1"}, {"ordering": "weight"}, {"in_stock": "perhaps"}])
