@@ -100,7 +100,8 @@ def test_search_is_503_with_retry_after_when_the_graph_is_down(api, demo_catalog
 
 def test_writes_are_refused_to_anonymous_clients(api, demo_catalog):
     response = api.post("/api/v1/products/", {"name": "x"})
-    assert response.status_code == 403 and response.json()["error"]["code"] == "not_authenticated"
+    assert response.status_code == 401 and response.json()["error"]["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"] == "Token"
     assert not Product.objects.filter(name="x").exists()
 
 

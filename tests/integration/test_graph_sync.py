@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.core.files.uploadedfile import SimpleUploadedFile
 from neomodel import db as neo4j_db
+from rest_framework.test import APIClient
 
 from catalog.models import ProductImage, SyncStatus
 from tests.factories import image_add_from_path, product_make
@@ -68,6 +70,12 @@ def test_sync_graph_is_idempotent(demo_catalog, neo4j_graph):
     assert before.images == ProductImage.objects.count()
 
 
+def _api_search(image: ProductImage):
+    with image.image.open("rb") as handle:
+        upload = SimpleUploadedFile("query.jpg", handle.read(), content_type="image/jpeg")
+    return APIClient().post("/api/v1/search/", {"image": upload, "k": 3}, format="multipart")
+
+
 def _neo4j(action: str) -> None:
     subprocess.run([str(ROOT / "scripts" / "neo4j"), action, "test"], check=True, capture_output=True, timeout=180)
 
@@ -86,11 +94,14 @@ def test_save_succeeds_while_neo4j_is_down_and_sync_graph_catches_up(
         assert image.sync_status == SyncStatus.PENDING
         assert "unavailable" in image.sync_error.lower()
         assert image.embedding is not None  # the model's work is kept for the catch-up
+        down = _api_search(image)
+        assert down.status_code == 503 and down["Retry-After"] and down.json()["error"]["code"] == "search_unavailable"
     finally:
         _neo4j("start")
     graph_cleanup.append(product.pk)
 
     call_command("sync_graph")
+    assert _api_search(image).status_code == 200  # the driver reconnects by itself; no restart of Django
 
     image.refresh_from_db()
     assert image.sync_status == SyncStatus.SYNCED
