@@ -7,7 +7,14 @@ from django.db.models import Prefetch, QuerySet
 from catalog.models import Product, ProductImage
 
 
-def product_list(*, category_slug: str | None = None, query: str | None = None) -> QuerySet[Product]:
+def product_list(
+    *,
+    category_slug: str | None = None,
+    query: str | None = None,
+    min_price: float | None = None,
+    max_price: float | None = None,
+    in_stock: bool | None = None,
+) -> QuerySet[Product]:
     products = Product.objects.select_related("category").prefetch_related(
         Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
     )
@@ -15,6 +22,12 @@ def product_list(*, category_slug: str | None = None, query: str | None = None) 
         products = products.filter(category__slug=category_slug)
     if query:
         products = products.filter(name__icontains=query)
+    if min_price is not None:
+        products = products.filter(price__gte=min_price)
+    if max_price is not None:
+        products = products.filter(price__lte=max_price)
+    if in_stock is not None:
+        products = products.filter(in_stock=in_stock)
     return products
 
 

@@ -30,7 +30,6 @@ class ProductViewSet(viewsets.ModelViewSet):
 
     serializer_class = api.ProductSerializer
     lookup_value_regex = r"[0-9]+"
-    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def get_permissions(self) -> list[BasePermission]:
         # Plain AllowAny / IsAdminUser (staff), so the OpenAPI schema marks reads as needing no credentials.
@@ -71,7 +70,7 @@ class ProductViewSet(viewsets.ModelViewSet):
             product=product, file=file, filename=file.name, position=upload.validated_data.get("position")
         )
         image.refresh_from_db()  # the sync after commit has run (immediate task backend) or is queued
-        return Response(api.ProductImageStaffSerializer(image, context={"request": request}).data, status=201)
+        return Response(api.ProductImageStaffSerializer(image, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"images/(?P<image_id>[0-9]+)")
@@ -87,13 +86,10 @@ class ProductViewSet(viewsets.ModelViewSet):
         query = api.ProductListQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         f = query.product_filter()
-        products = product_list(category_slug=f.category_slug, query=query.validated_data.get("q"))
-        if f.min_price is not None:
-            products = products.filter(price__gte=f.min_price)
-        if f.max_price is not None:
-            products = products.filter(price__lte=f.max_price)
-        if f.in_stock is not None:
-            products = products.filter(in_stock=f.in_stock)
+        products = product_list(
+            category_slug=f.category_slug, query=query.validated_data.get("q"),
+            min_price=f.min_price, max_price=f.max_price, in_stock=f.in_stock,
+        )
         return products.order_by(query.validated_data.get("ordering") or "name", "pk")
 
     @extend_schema(parameters=[api.SimilarQuerySerializer], responses=api.ProductMatchSerializer(many=True))
