@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Sequence
 
@@ -20,8 +21,6 @@ from search.similar_edges import product_vectors
 SEARCH_OVERFETCH = 4
 # Past this many candidates an exact scan of the filtered products is cheaper and never starves.
 SEARCH_MAX_FETCH = 4096
-# A filter letting through at most 1/20 of the images is scanned exactly rather than over-fetched.
-EXACT_SCAN_SELECTIVITY = 20
 DISLIKE_WEIGHT = 0.5
 
 
@@ -61,28 +60,22 @@ def _best_per_product(hits: Sequence[ImageHit], min_score: float | None) -> dict
 def _nearest_product_hits(
     vector: Sequence[float], *, need: int, model: str, where: ProductFilter, min_score: float | None
 ) -> list[ImageHit]:
-    """`need` products, best image each: from the index, over-fetching until enough products pass the
-    filter, or by an exact scan when the filter is selective or the index would have to return too much."""
+    """`need` products, best image each. From the vector index, asking for more candidates while too few
+    products pass the filter (sized by the share that passed so far); by an exact scan of the filtered
+    products when the filter is so selective that the index would have to return too many."""
     store = graph_store()
-    total_images = None
-    if where.active:
-        counts = store.image_counts(model=model, where=where)
-        if counts.matching == 0:
-            return []
-        if counts.matching * EXACT_SCAN_SELECTIVITY <= counts.total:
-            return store.nearest_products_exact(vector, k=need, model=model, where=where, min_score=min_score)
-        total_images = counts.total
     fetch = need * SEARCH_OVERFETCH
     while True:
-        hits = store.nearest_images(vector, k=fetch, model=model, where=where)
-        best = _best_per_product(hits, min_score)
-        index_exhausted = fetch >= total_images if total_images is not None else len(hits) < fetch
-        below_min_score = min_score is not None and bool(hits) and hits[-1].score < min_score
+        result = store.nearest_images_filtered(vector, k=fetch, model=model, where=where)
+        best = _best_per_product(result.hits, min_score)
+        index_exhausted = result.candidates < fetch
+        below_min_score = min_score is not None and bool(result.hits) and result.hits[-1].score < min_score
         if len(best) >= need or index_exhausted or below_min_score:
             return sorted(best.values(), key=lambda h: (-h.score, h.product_id))[:need]
-        if fetch >= SEARCH_MAX_FETCH:
+        passing = len(result.hits) / result.candidates
+        fetch = max(fetch * 2, math.ceil(need * SEARCH_OVERFETCH / passing)) if passing else SEARCH_MAX_FETCH + 1
+        if fetch > SEARCH_MAX_FETCH:
             return store.nearest_products_exact(vector, k=need, model=model, where=where, min_score=min_score)
-        fetch = min(fetch * 4, SEARCH_MAX_FETCH)
 
 
 def products_nearest(

@@ -50,9 +50,9 @@ class ProductFilter:
 
 
 @dataclass(frozen=True)
-class ImageCounts:
-    total: int  # images made by the model
-    matching: int  # of those, images of products the filter lets through
+class FilteredHits:
+    hits: list[ImageHit]  # candidates whose product passes the filter, best first
+    candidates: int  # how many the index returned before the filter: fewer than k means it ran out
 
 
 @dataclass(frozen=True)
@@ -105,16 +105,18 @@ class GraphStore(ABC):
         """Remove products, their images and every SIMILAR_TO touching them."""
 
     @abstractmethod
-    def nearest_images_many(
-        self, vectors: Sequence[Sequence[float]], *, k: int, model: str, where: ProductFilter = ProductFilter()
-    ) -> list[list[ImageHit]]:
-        """For each unit vector, of its k nearest images made by `model` (from the approximate index),
-        those whose product passes `where`, best first, exactly scored. One round trip."""
+    def nearest_images_many(self, vectors: Sequence[Sequence[float]], *, k: int, model: str) -> list[list[ImageHit]]:
+        """For each unit vector, its k nearest images made by `model` (from the approximate index),
+        best first, exactly scored. One round trip."""
 
-    def nearest_images(
-        self, vector: Sequence[float], *, k: int, model: str, where: ProductFilter = ProductFilter()
-    ) -> list[ImageHit]:
-        return self.nearest_images_many([vector], k=k, model=model, where=where)[0]
+    def nearest_images(self, vector: Sequence[float], *, k: int, model: str) -> list[ImageHit]:
+        return self.nearest_images_many([vector], k=k, model=model)[0]
+
+    @abstractmethod
+    def nearest_images_filtered(
+        self, vector: Sequence[float], *, k: int, model: str, where: ProductFilter
+    ) -> FilteredHits:
+        """Of the vector's k nearest images, those whose product passes `where`, and how many there were."""
 
     @abstractmethod
     def nearest_products_exact(
@@ -122,8 +124,6 @@ class GraphStore(ABC):
     ) -> list[ImageHit]:
         """Exact scan: the k products passing `where` whose best image is nearest, one hit per product."""
 
-    @abstractmethod
-    def image_counts(self, *, model: str, where: ProductFilter) -> ImageCounts: ...
 
     @abstractmethod
     def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour]) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 from search.graph.base import (
     GraphStats,
     GraphStore,
-    ImageCounts,
+    FilteredHits,
     ImageHit,
     ImageRecord,
     Neighbour,
@@ -52,14 +52,15 @@ class InMemoryGraphStore(GraphStore):
             for product_id in gone:
                 edges.pop(product_id, None)
 
-    def nearest_images_many(
-        self, vectors: Sequence[Sequence[float]], *, k: int, model: str, where: ProductFilter = ProductFilter()
-    ) -> list[list[ImageHit]]:
+    def nearest_images_many(self, vectors: Sequence[Sequence[float]], *, k: int, model: str) -> list[list[ImageHit]]:
+        return [self._ranked(np.asarray(v, dtype=np.float64), model=model)[:k] for v in vectors]
+
+    def nearest_images_filtered(
+        self, vector: Sequence[float], *, k: int, model: str, where: ProductFilter
+    ) -> FilteredHits:
         # Exact top k before the filter, as the real index applies the filter after its k candidates.
-        return [
-            [hit for hit in self._ranked(np.asarray(v, dtype=np.float64), model=model)[:k] if self._passes(hit, where)]
-            for v in vectors
-        ]
+        candidates = self.nearest_images(vector, k=k, model=model)
+        return FilteredHits(hits=[h for h in candidates if self._passes(h, where)], candidates=len(candidates))
 
     def nearest_products_exact(
         self, vector: Sequence[float], *, k: int, model: str, where: ProductFilter, min_score: float | None
@@ -69,11 +70,6 @@ class InMemoryGraphStore(GraphStore):
             if self._passes(hit, where) and (min_score is None or hit.score >= min_score):
                 best.setdefault(hit.product_id, hit)
         return list(best.values())[:k]
-
-    def image_counts(self, *, model: str, where: ProductFilter) -> ImageCounts:
-        images = [i for i in self.images.values() if i.model == model]
-        matching = [i for i in images if i.product_id in self.products and where.matches(self.products[i.product_id])]
-        return ImageCounts(total=len(images), matching=len(matching))
 
     def _passes(self, hit: ImageHit, where: ProductFilter) -> bool:
         return hit.product_id in self.products and where.matches(self.products[hit.product_id])

@@ -34,7 +34,7 @@ from search.graph.base import (
     GraphStore,
     GraphUnavailable,
     ImageHit,
-    ImageCounts,
+    FilteredHits,
     ImageRecord,
     Neighbour,
     ProductFilter,
@@ -227,31 +227,47 @@ class Neo4jGraphStore(GraphStore):
         )
 
     @_translating_unavailable
-    def nearest_images_many(
-        self, vectors: Sequence[Sequence[float]], *, k: int, model: str, where: ProductFilter = ProductFilter()
-    ) -> list[list[ImageHit]]:
+    def nearest_images_many(self, vectors: Sequence[Sequence[float]], *, k: int, model: str) -> list[list[ImageHit]]:
         rows = _query(
-            f"""
+            """
             UNWIND range(0, size($vectors) - 1) AS q
-            CALL (q) {{
+            CALL (q) {
                 CALL db.index.vector.queryNodes($index, $k, $vectors[q]) YIELD node
                 MATCH (p:Product)-[:HAS_IMAGE]->(node)
-                WHERE node.model = $model AND {PRODUCT_FILTER}
+                WHERE node.model = $model
                 // The index's own score is approximate (quantised HNSW); rescore the k candidates exactly
                 // from the stored float vectors so every score Lookalike shows is the true cosine.
                 RETURN node.image_id AS image_id, p.product_id AS product_id,
                        vector.similarity.cosine(node.embeddings, $vectors[q]) AS score
-            }}
+            }
             RETURN q, image_id, product_id, score
             ORDER BY q, score DESC, image_id
             """,
             index=VECTOR_INDEX, k=k, model=model, vectors=[[float(x) for x in v] for v in vectors],
-            **_filter_params(where),
         )
         hits: list[list[ImageHit]] = [[] for _ in vectors]
         for q, image_id, product_id, score in rows:
             hits[q].append(ImageHit(image_id=image_id, product_id=product_id, score=_cosine(score)))
         return hits
+
+    @_translating_unavailable
+    def nearest_images_filtered(
+        self, vector: Sequence[float], *, k: int, model: str, where: ProductFilter
+    ) -> FilteredHits:
+        [[candidates, kept]] = _query(
+            f"""
+            CALL db.index.vector.queryNodes($index, $k, $vector) YIELD node
+            MATCH (p:Product)-[:HAS_IMAGE]->(node)
+            WHERE node.model = $model
+            WITH node, p, {PRODUCT_FILTER} AS passes
+            RETURN count(*) AS candidates,
+                   collect(CASE WHEN passes THEN [node.image_id, p.product_id,
+                           vector.similarity.cosine(node.embeddings, $vector)] END) AS kept
+            """,
+            index=VECTOR_INDEX, k=k, model=model, vector=[float(x) for x in vector], **_filter_params(where),
+        )
+        hits = [ImageHit(image_id=i, product_id=p, score=_cosine(s)) for i, p, s in kept]
+        return FilteredHits(hits=sorted(hits, key=lambda h: (-h.score, h.image_id)), candidates=candidates)
 
     @_translating_unavailable
     def nearest_products_exact(
@@ -273,18 +289,6 @@ class Neo4jGraphStore(GraphStore):
             **_filter_params(where),
         )
         return [ImageHit(image_id=i, product_id=p, score=_cosine(s)) for i, p, s in rows]
-
-    @_translating_unavailable
-    def image_counts(self, *, model: str, where: ProductFilter) -> ImageCounts:
-        [[total, matching]] = _query(
-            f"""
-            MATCH (p:Product)-[:HAS_IMAGE]->(node:Image)
-            WHERE node.model = $model
-            RETURN count(node), count(CASE WHEN {PRODUCT_FILTER} THEN 1 END)
-            """,
-            model=model, **_filter_params(where),
-        )
-        return ImageCounts(total=total, matching=matching)
 
     @_translating_unavailable
     def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour]) -> None:

@@ -81,3 +81,12 @@ def test_query_vectors_combine_liked_and_disliked():
         query_vector_compose(liked=[])
     with pytest.raises(InvalidQuery):
         query_vector_compose(liked=[a], disliked=[a / 0.5])
+
+
+def test_a_filter_no_early_candidate_passes_falls_back_to_an_exact_scan(catalog):
+    from catalog.models import Product
+
+    only = Product.objects.get(name="Product 39")
+    query = next(v for pid, v in catalog.values() if pid != only.pk)
+    results = products_nearest(vector=query, k=3, where=ProductFilter(min_price=39))
+    assert [m.product.pk for m in results] == [only.pk]
