@@ -379,4 +379,10 @@ class Neo4jGraphStore(GraphStore):
 
     @_translating_unavailable
     def clear(self) -> None:
-        _query("MATCH (n) WHERE n:Product OR n:Image DETACH DELETE n")
+        # In batches: one transaction over 100k vectors exceeds db.memory.transaction.total.max.
+        _query(
+            """
+            MATCH (n) WHERE n:Product OR n:Image
+            CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 2000 ROWS
+            """
+        )
