@@ -63,7 +63,7 @@ def load(product_ids: np.ndarray, category: np.ndarray, vectors: np.ndarray, *, 
     if reuse and store.stats().images == len(vectors):
         return 0.0  # the same seeded data is already there
     store.clear()
-    store.ensure_schema(dimensions=DIMENSIONS)
+    store.ensure_schema(model=MODEL, dimensions=DIMENSIONS)
     started = time.perf_counter()
     store.upsert_products([
         ProductRecord(product_id=int(p), name=f"p{p}", slug=f"p{p}", category=f"c{category[p - 1]:02d}",

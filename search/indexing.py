@@ -39,8 +39,8 @@ def product_record(product: Product) -> ProductRecord:
     )
 
 
-def _embed_missing(images: Sequence[ProductImage], *, max_pixels: int) -> dict[int, str]:
-    """Embed images whose stored vector is missing, stale in content or made by another model."""
+def _embed_missing(images: Sequence[ProductImage], *, max_pixels: int, force: bool = False) -> dict[int, str]:
+    """Embed images whose stored vector is missing, stale in content or made by another model (or all)."""
     embedder = embedder_active()
     todo, decoded, failures = [], [], {}
     for image in images:
@@ -48,7 +48,8 @@ def _embed_missing(images: Sequence[ProductImage], *, max_pixels: int) -> dict[i
             # The stored file is hashed on every sync, so a file replaced in the admin is re-embedded.
             with image.image.open("rb") as handle:
                 current_hash = file_sha256(handle)
-                if image.embedding and image.embedding_model == embedder.name and image.content_hash == current_hash:
+                up_to_date = image.embedding_model == embedder.name and image.content_hash == current_hash
+                if image.embedding and up_to_date and not force:
                     continue
                 decoded.append(image_decode(handle, max_pixels=max_pixels))
             image.content_hash = current_hash
@@ -71,10 +72,13 @@ def _mark(image_ids: Iterable[int], status: str, error: str = "") -> None:
     )
 
 
-def images_sync(image_ids: Sequence[int], *, progress: Callable[[int], None] | None = None) -> SyncReport:
-    """Embed and project the given images, then refresh their products' similar items.
-
-    Images count as synced only once their products' SIMILAR_TO lists are refreshed too.
+def images_sync(
+    image_ids: Sequence[int], *, progress: Callable[[int], None] | None = None, refresh_similar: bool = True,
+    force_embed: bool = False,
+) -> SyncReport:
+    """Embed (with the configured backbone) and project the given images, then refresh their products'
+    similar items. Images count as synced only once their products' SIMILAR_TO lists are refreshed too,
+    unless the caller rebuilds those itself afterwards (`refresh_similar=False`, as `reembed` does).
     """
     report = SyncReport()
     model = embedder_active().name
@@ -83,7 +87,7 @@ def images_sync(image_ids: Sequence[int], *, progress: Callable[[int], None] | N
     for start in range(0, len(ids), SYNC_CHUNK):
         chunk_ids = ids[start:start + SYNC_CHUNK]
         images = list(ProductImage.objects.filter(pk__in=chunk_ids).select_related("product__category"))
-        failures = _embed_missing(images, max_pixels=settings.LOOKALIKE_MAX_IMAGE_PIXELS)
+        failures = _embed_missing(images, max_pixels=settings.LOOKALIKE_MAX_IMAGE_PIXELS, force=force_embed)
         for image_id, error in failures.items():
             _mark([image_id], SyncStatus.FAILED, error)
         report.failed.update(failures)
@@ -98,15 +102,15 @@ def images_sync(image_ids: Sequence[int], *, progress: Callable[[int], None] | N
         _mark_pending(ready, report)
         if progress:
             progress(len(chunk_ids))
-    if not report.graph_error:
+    if not report.graph_error and refresh_similar:
         try:
             # Once per product, after all its images (and its neighbours' images) are in the index.
             for product_id in sorted({image.product_id for image in projected}):
                 product_similar_refresh(product_id=product_id, model=model)
         except GraphUnavailable as exc:
             report.graph_error = str(exc)
-    if report.graph_error:
-        _mark_pending(projected, report)
+    if report.graph_error and refresh_similar:
+        _mark_pending(projected, report)  # their similar items were not refreshed
     else:
         _mark([image.pk for image in projected], SyncStatus.SYNCED)
         report.synced += len(projected)
@@ -120,18 +124,18 @@ def _mark_pending(images: Sequence[ProductImage], report: SyncReport) -> None:
         report.pending += len(images)
 
 
-_schema_ready_for: set[int] = set()
+_schema_ready_for: set[str] = set()
 
 
-def schema_ensure_once(dimensions: int) -> None:
-    """Constraints and vector index exist before the first write of this process (cheap afterwards)."""
-    if dimensions not in _schema_ready_for:
-        graph_store().ensure_schema(dimensions=dimensions)
-        _schema_ready_for.add(dimensions)
+def schema_ensure_once(*, model: str, dimensions: int) -> None:
+    """Constraints and the model's vector index exist before this process first writes (cheap afterwards)."""
+    if model not in _schema_ready_for:
+        graph_store().ensure_schema(model=model, dimensions=dimensions)
+        _schema_ready_for.add(model)
 
 
 def _project(images: Sequence[ProductImage], *, model: str) -> None:
-    schema_ensure_once(embedder_active().dimensions)
+    schema_ensure_once(model=model, dimensions=embedder_active().dimensions)
     store = graph_store()
     products = {image.product_id: image.product for image in images}
     store.upsert_products([product_record(p) for p in products.values()])

@@ -46,9 +46,9 @@ def product_similar_refresh(*, product_id: int, model: str, offer_back: bool = T
     """Recompute one product's SIMILAR_TO list and offer it to its neighbours' lists."""
     neighbours = product_neighbours_compute(product_id=product_id, model=model)
     store = graph_store()
-    store.similar_replace(product_id, neighbours)
+    store.similar_replace(product_id, neighbours, model=model)
     if offer_back:
-        store.similar_offer(product_id, neighbours, keep=settings.LOOKALIKE_SIMILAR_K)
+        store.similar_offer(product_id, neighbours, model=model, keep=settings.LOOKALIKE_SIMILAR_K)
     return neighbours
 
 

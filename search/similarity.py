@@ -12,10 +12,10 @@ from django.core.files.uploadedfile import UploadedFile
 
 from catalog.models import Product
 from catalog.selectors import products_by_ids_in_order
-from search.embeddings import InvalidImage, embedder_active, image_decode
+from search.embeddings import InvalidImage, image_decode
 from search.graph import graph_store
 from search.graph.base import ImageHit, ProductFilter
-from search.similar_edges import product_vectors
+from search.serving import embedder_serving, serving_model
 
 # The index is asked for k * this many images first, then 4x more while products are still missing.
 SEARCH_OVERFETCH = 4
@@ -43,7 +43,9 @@ def product_similar_list(
     *, product_id: int, limit: int = 8, offset: int = 0, where: ProductFilter = ProductFilter(),
     min_score: float | None = None,
 ) -> list[ProductMatch]:
-    neighbours = graph_store().similar_list(product_id, limit=limit, offset=offset, where=where, min_score=min_score)
+    neighbours = graph_store().similar_list(
+        product_id, limit=limit, offset=offset, where=where, min_score=min_score, model=serving_model()
+    )
     scores = {n.product_id: n.score for n in neighbours}
     products = products_by_ids_in_order([n.product_id for n in neighbours])
     return [ProductMatch(product=p, score=scores[p.pk]) for p in products]
@@ -83,7 +85,7 @@ def products_nearest(
     min_score: float | None = None,
 ) -> list[ProductMatch]:
     """Products ranked by their best image's cosine similarity to `vector`: one entry per product."""
-    model = embedder_active().name
+    model = serving_model()
     hits = _nearest_product_hits(vector, need=offset + k, model=model, where=where, min_score=min_score)[offset:]
     by_product = {hit.product_id: hit for hit in hits}
     products = products_by_ids_in_order([hit.product_id for hit in hits])
@@ -104,7 +106,7 @@ def query_vector_compose(*, liked: Sequence[np.ndarray], disliked: Sequence[np.n
 
 
 def product_vector(*, product_id: int, model: str) -> np.ndarray:
-    vectors = product_vectors(product_id, model)
+    vectors = graph_store().image_vectors(product_id, model=model)
     if not vectors:
         raise InvalidQuery(f"Product {product_id} does not exist or has no embedded images.")
     mean = np.mean(vectors, axis=0)
@@ -138,7 +140,7 @@ def search_by_image(
     disliked_ids: Sequence[int] = (),
 ) -> list[ProductMatch]:
     """Search by a photo (optionally a region of it) and/or liked products, minus disliked ones."""
-    embedder = embedder_active()
+    embedder = embedder_serving()
     liked = [product_vector(product_id=pid, model=embedder.name) for pid in liked_ids]
     disliked = [product_vector(product_id=pid, model=embedder.name) for pid in disliked_ids]
     if upload is not None:

@@ -7,7 +7,7 @@ import pytest
 from django.test import override_settings
 from PIL import Image
 
-from search import indexing
+from search import indexing, serving
 from search.graph import graph_store
 
 GROCERY = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "grocery-store"
@@ -56,4 +56,29 @@ def jpeg_bytes(color: tuple[int, int, int] = (200, 30, 30), size: tuple[int, int
 def _schema_flag_reset():
     # Each test may point at another store; make the first write of each test ensure the schema again.
     indexing._schema_ready_for.clear()
+    serving.serving_forget()
     yield
+
+
+def _load_lite0_projected_640():
+    """EfficientNet-Lite0's real features through a fixed random orthogonal projection to 640-d."""
+    import torch
+
+    from search.embeddings import _load_efficientnet_lite0
+
+    projection = torch.nn.Linear(1280, 640, bias=False)
+    torch.nn.init.orthogonal_(projection.weight, generator=torch.Generator().manual_seed(0))
+    return torch.nn.Sequential(_load_efficientnet_lite0(), projection)
+
+
+@pytest.fixture
+def second_backbone(settings):
+    """A second real backbone with other dimensions, for tests that switch backbones (test-only)."""
+    from search.embeddings import BACKBONES, Backbone
+
+    lite0 = BACKBONES["efficientnet_lite0"]
+    backbone = Backbone(name="lite0_projected_640", dimensions=640, mean=lite0.mean, std=lite0.std,
+                        load=_load_lite0_projected_640)
+    BACKBONES[backbone.name] = backbone
+    yield backbone
+    del BACKBONES[backbone.name]

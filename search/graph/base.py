@@ -82,23 +82,44 @@ class GraphStats:
     products: int
     images: int
     similar_edges: int
-    vector_index: str  # e.g. "ONLINE 1280d cosine", or "missing"
+    vector_index: str  # the serving model's index, e.g. "ONLINE 1280d cosine", or "missing"
+    serving_model: str | None = None
 
 
 class GraphStore(ABC):
+    """Each backbone (model) has its own image nodes and vector index, so a new backbone can be loaded
+    beside the one being served and switched to at once (`serving_switch`): searches never mix vectors."""
+
     @abstractmethod
-    def ensure_schema(self, *, dimensions: int) -> None:
-        """Constraints and the vector index, recreated if its dimensions differ; waits until online."""
+    def ensure_schema(self, *, model: str, dimensions: int) -> None:
+        """Constraints and the model's vector index, recreated if its dimensions differ; waits until online.
+        The first model given to an empty graph becomes the serving one."""
+
+    @abstractmethod
+    def serving_model(self) -> str | None:
+        """The model whose vectors searches and similar items read; None before any schema exists."""
+
+    @abstractmethod
+    def serving_switch(self, model: str) -> None: ...
+
+    @abstractmethod
+    def model_drop(self, model: str) -> None:
+        """Delete a model's image nodes, vector index and SIMILAR_TO edges (after switching away)."""
+
+    @abstractmethod
+    def image_vectors(self, product_id: int, *, model: str) -> list[list[float]]:
+        """The stored vectors of a product's images made by `model`."""
 
     @abstractmethod
     def upsert_products(self, products: Sequence[ProductRecord]) -> None: ...
 
     @abstractmethod
     def upsert_images(self, images: Sequence[ImageRecord]) -> None:
-        """MERGE each image node and its HAS_IMAGE link; the product node must exist."""
+        """MERGE each image node (one per image and model) and its HAS_IMAGE link."""
 
     @abstractmethod
-    def delete_images(self, image_ids: Sequence[int]) -> None: ...
+    def delete_images(self, image_ids: Sequence[int]) -> None:
+        """Delete the images' nodes of every model."""
 
     @abstractmethod
     def delete_products(self, product_ids: Sequence[int]) -> None:
@@ -125,29 +146,32 @@ class GraphStore(ABC):
         """Exact scan: the k products passing `where` whose best image is nearest, one hit per product."""
 
 
+    # SIMILAR_TO edges carry the model whose vectors scored them.
     @abstractmethod
-    def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour]) -> None:
-        """Make `neighbours` the product's whole outgoing SIMILAR_TO list."""
+    def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour], *, model: str) -> None:
+        """Make `neighbours` the product's whole outgoing SIMILAR_TO list for `model`."""
 
     @abstractmethod
-    def similar_offer(self, product_id: int, neighbours: Sequence[Neighbour], *, keep: int) -> None:
+    def similar_offer(self, product_id: int, neighbours: Sequence[Neighbour], *, model: str, keep: int) -> None:
         """Offer the product to each neighbour's list (reverse edge), each list trimmed to its best `keep`."""
 
     @abstractmethod
     def similar_list(
         self, product_id: int, *, limit: int, offset: int = 0, where: ProductFilter = ProductFilter(),
-        min_score: float | None = None,
-    ) -> list[Neighbour]: ...
+        min_score: float | None = None, model: str | None = None,
+    ) -> list[Neighbour]:
+        """The product's similar items scored by `model` (None: any model, for tests and tools)."""
 
     @abstractmethod
     def similar_sources(self, product_id: int) -> list[int]:
-        """Products that list this one among their similar items."""
+        """Products that list this one among their similar items (any model)."""
 
     @abstractmethod
     def product_ids(self) -> set[int]: ...
 
     @abstractmethod
-    def image_ids(self) -> set[int]: ...
+    def image_ids(self) -> set[int]:
+        """Ids of images with a node of any model."""
 
     @abstractmethod
     def stats(self) -> GraphStats: ...

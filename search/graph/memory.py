@@ -20,37 +20,58 @@ from search.graph.base import (
 
 class InMemoryGraphStore(GraphStore):
     def __init__(self) -> None:
-        self.dimensions: int | None = None
+        self.dimensions: dict[str, int] = {}  # per model, like Neo4j's one vector index per model
+        self.serving: str | None = None
         self.products: dict[int, ProductRecord] = {}
-        self.images: dict[int, ImageRecord] = {}
-        self.similar: dict[int, dict[int, float]] = {}
+        self.images: dict[tuple[str, int], ImageRecord] = {}  # (model, image_id)
+        self.similar: dict[str, dict[int, dict[int, float]]] = {}  # model -> source -> target -> score
 
     @classmethod
     def from_settings(cls, settings: Any) -> InMemoryGraphStore:
         return cls()
 
-    def ensure_schema(self, *, dimensions: int) -> None:
-        self.dimensions = dimensions
+    def ensure_schema(self, *, model: str, dimensions: int) -> None:
+        if self.dimensions.get(model) != dimensions:
+            self.images = {key: i for key, i in self.images.items() if key[0] != model}
+        self.dimensions[model] = dimensions
+        self.serving = self.serving or model
+
+    def serving_model(self) -> str | None:
+        return self.serving
+
+    def serving_switch(self, model: str) -> None:
+        self.serving = model
+
+    def model_drop(self, model: str) -> None:
+        self.images = {key: i for key, i in self.images.items() if key[0] != model}
+        self.similar.pop(model, None)
+        self.dimensions.pop(model, None)
+
+    def image_vectors(self, product_id: int, *, model: str) -> list[list[float]]:
+        found = sorted((i.image_id, i) for (m, _), i in self.images.items() if m == model and i.product_id == product_id)
+        return [list(i.embedding) for _, i in found]
 
     def upsert_products(self, products: Sequence[ProductRecord]) -> None:
         self.products.update({p.product_id: p for p in products})
 
     def upsert_images(self, images: Sequence[ImageRecord]) -> None:
-        self.images.update({i.image_id: i for i in images})
+        self.images.update({(i.model, i.image_id): i for i in images})
 
     def delete_images(self, image_ids: Sequence[int]) -> None:
-        for image_id in image_ids:
-            self.images.pop(image_id, None)
+        gone = set(image_ids)
+        self.images = {key: i for key, i in self.images.items() if key[1] not in gone}
 
     def delete_products(self, product_ids: Sequence[int]) -> None:
         gone = set(product_ids)
         self.images = {k: v for k, v in self.images.items() if v.product_id not in gone}
         for product_id in gone:
             self.products.pop(product_id, None)
-            self.similar.pop(product_id, None)
-        for edges in self.similar.values():
+        for lists in self.similar.values():
             for product_id in gone:
-                edges.pop(product_id, None)
+                lists.pop(product_id, None)
+            for edges in lists.values():
+                for product_id in gone:
+                    edges.pop(product_id, None)
 
     def nearest_images_many(self, vectors: Sequence[Sequence[float]], *, k: int, model: str) -> list[list[ImageHit]]:
         return [self._ranked(np.asarray(v, dtype=np.float64), model=model)[:k] for v in vectors]
@@ -81,20 +102,26 @@ class InMemoryGraphStore(GraphStore):
         ]
         return sorted(hits, key=lambda h: (-h.score, h.image_id))
 
-    def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour]) -> None:
-        self.similar[product_id] = {n.product_id: n.score for n in neighbours if n.product_id in self.products}
+    def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour], *, model: str) -> None:
+        lists = self.similar.setdefault(model, {})
+        lists[product_id] = {n.product_id: n.score for n in neighbours if n.product_id in self.products}
 
-    def similar_offer(self, product_id: int, neighbours: Sequence[Neighbour], *, keep: int) -> None:
+    def similar_offer(self, product_id: int, neighbours: Sequence[Neighbour], *, model: str, keep: int) -> None:
+        lists = self.similar.setdefault(model, {})
         for n in neighbours:
-            edges = self.similar.setdefault(n.product_id, {})
+            edges = lists.setdefault(n.product_id, {})
             edges[product_id] = n.score
-            self.similar[n.product_id] = dict(sorted(edges.items(), key=lambda e: -e[1])[:keep])
+            lists[n.product_id] = dict(sorted(edges.items(), key=lambda e: -e[1])[:keep])
 
     def similar_list(
         self, product_id: int, *, limit: int, offset: int = 0, where: ProductFilter = ProductFilter(),
-        min_score: float | None = None,
+        min_score: float | None = None, model: str | None = None,
     ) -> list[Neighbour]:
-        edges = sorted(self.similar.get(product_id, {}).items(), key=lambda e: (-e[1], e[0]))
+        edges: dict[int, float] = {}
+        for m, lists in self.similar.items():
+            if model is None or m == model:
+                edges.update(lists.get(product_id, {}))
+        edges = sorted(edges.items(), key=lambda e: (-e[1], e[0]))
         kept = [
             Neighbour(product_id=p, score=s) for p, s in edges
             if p in self.products and where.matches(self.products[p]) and (min_score is None or s >= min_score)
@@ -102,22 +129,25 @@ class InMemoryGraphStore(GraphStore):
         return kept[offset:offset + limit]
 
     def similar_sources(self, product_id: int) -> list[int]:
-        return [source for source, edges in self.similar.items() if product_id in edges]
+        return sorted({s for lists in self.similar.values() for s, edges in lists.items() if product_id in edges})
 
     def product_ids(self) -> set[int]:
         return set(self.products)
 
     def image_ids(self) -> set[int]:
-        return set(self.images)
+        return {image_id for _, image_id in self.images}
 
     def stats(self) -> GraphStats:
+        serving = self.serving
         return GraphStats(
-            products=len(self.products), images=len(self.images),
-            similar_edges=sum(len(e) for e in self.similar.values()),
-            vector_index=f"ONLINE {self.dimensions}d cosine" if self.dimensions else "missing",
+            products=len(self.products), images=sum(1 for m, _ in self.images if m == serving),
+            similar_edges=sum(len(e) for e in self.similar.get(serving or "", {}).values()),
+            vector_index=f"ONLINE {self.dimensions[serving]}d cosine" if serving in self.dimensions else "missing",
+            serving_model=serving,
         )
 
     def clear(self) -> None:
         self.products.clear()
         self.images.clear()
         self.similar.clear()
+        self.serving = None

@@ -2,8 +2,13 @@
 
 Graph shape (kept from the seed article, so its own Cypher still runs):
     (:Product {product_id, name, slug, category, price, in_stock})-[:HAS_IMAGE]->(:Image {image_id, path, embeddings, model})
-    (:Product)-[:SIMILAR_TO {score}]->(:Product)
-Every query is parameterised; no user string is ever spliced into Cypher.
+    (:Product)-[:SIMILAR_TO {score, model}]->(:Product)
+    (:IndexState {key: "serving", model})
+Each image node also carries a label for its model (`Image_efficientnet_lite0`), the vector index
+`image_embeddings_<model>` covers that label, and IndexState names the model searches read. So a new
+backbone's vectors load beside the served ones and the switch is one write.
+Every query is parameterised; no user string is ever spliced into Cypher. The only names spliced in are
+model labels and index names, built from backbone names checked against `_MODEL_NAME`.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import re
 from typing import Any, Callable, Sequence, TypeVar
 from urllib.parse import urlsplit
 
@@ -43,8 +49,11 @@ from search.graph.base import (
 
 logger = logging.getLogger("lookalike.graph")
 
-VECTOR_INDEX = "image_embeddings"
 INDEX_ONLINE_TIMEOUT_S = 300
+# Labels and index names cannot be Cypher parameters; model names are checked before they are spliced in.
+_MODEL_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
+# Before models had their own labels: one index and a unique constraint on every :Image.
+_LEGACY_VECTOR_INDEX = "image_embeddings"
 
 T = TypeVar("T")
 
@@ -55,10 +64,11 @@ class SimilarTo(StructuredRel):
 
 class ImageNode(StructuredNode):
     __label__ = "Image"
-    image_id = IntegerProperty(unique_index=True, required=True)
+    # One node per image and model: unique per model label (see `_model_label`), not across models.
+    image_id = IntegerProperty(index=True, required=True)
     path = StringProperty()
     model = StringProperty()
-    # Stored as a float vector by db.create.setNodeVectorProperty; indexed by VECTOR_INDEX.
+    # Stored as a float vector by db.create.setNodeVectorProperty; indexed by the model's vector index.
     embeddings = ArrayProperty(FloatProperty())
 
 
@@ -122,6 +132,20 @@ def _cosine(neo4j_score: float) -> float:
     return 2.0 * neo4j_score - 1.0
 
 
+def _checked_model(model: str) -> str:
+    if not _MODEL_NAME.fullmatch(model):
+        raise ValueError(f"Model name {model!r} must match {_MODEL_NAME.pattern}")
+    return model
+
+
+def _model_label(model: str) -> str:
+    return f"Image_{_checked_model(model)}"
+
+
+def vector_index_name(model: str) -> str:
+    return f"image_embeddings_{_checked_model(model)}"
+
+
 def _query(cypher: str, **params: Any) -> list[list[Any]]:
     rows, _ = db.cypher_query(cypher, params)
     return rows
@@ -160,21 +184,69 @@ class Neo4jGraphStore(GraphStore):
         )
 
     @_translating_unavailable
-    def ensure_schema(self, *, dimensions: int) -> None:
+    def ensure_schema(self, *, model: str, dimensions: int) -> None:
         # neomodel reports "constraint already exists" on stdout even when quiet; that is expected here.
-        for node_class in (ProductNode, ImageNode):
-            db.install_labels(node_class, quiet=True, stdout=io.StringIO())
-        existing = _query(
-            "SHOW INDEXES YIELD name, options WHERE name = $name RETURN options", name=VECTOR_INDEX
-        )
+        db.install_labels(ProductNode, quiet=True, stdout=io.StringIO())
+        self._legacy_schema_drop()
+        label, index = _model_label(model), vector_index_name(model)
+        _query("CREATE INDEX image_image_id IF NOT EXISTS FOR (i:Image) ON (i.image_id)")
+        _query(f"CREATE CONSTRAINT {label}_image_id IF NOT EXISTS FOR (i:{label}) REQUIRE i.image_id IS UNIQUE")
+        existing = _query("SHOW INDEXES YIELD name, options WHERE name = $name RETURN options", name=index)
         if existing and existing[0][0]["indexConfig"]["vector.dimensions"] != dimensions:
-            logger.info("Recreating %s for %d dimensions", VECTOR_INDEX, dimensions)
-            _query(f"DROP INDEX {VECTOR_INDEX}")
+            logger.info("Recreating %s for %d dimensions", index, dimensions)
+            _query(f"DROP INDEX {index}")
         _query(
-            f"CREATE VECTOR INDEX {VECTOR_INDEX} IF NOT EXISTS FOR (i:Image) ON (i.embeddings) OPTIONS $options",
+            f"CREATE VECTOR INDEX {index} IF NOT EXISTS FOR (i:{label}) ON (i.embeddings) OPTIONS $options",
             options={"indexConfig": {"vector.dimensions": dimensions, "vector.similarity_function": "cosine"}},
         )
+        _query("MERGE (s:IndexState {key: 'serving'}) ON CREATE SET s.model = $model", model=model)
         _query("CALL db.awaitIndexes($timeout_s)", timeout_s=INDEX_ONLINE_TIMEOUT_S)
+
+    def _legacy_schema_drop(self) -> None:
+        """Graphs from before per-model labels: drop the shared index and the unique constraint on every
+        :Image, and give old nodes their model's label, so they are served again without re-embedding."""
+        _query(f"DROP INDEX {_LEGACY_VECTOR_INDEX} IF EXISTS")
+        for [name] in _query(
+            "SHOW CONSTRAINTS YIELD name, labelsOrTypes, properties "
+            "WHERE labelsOrTypes = ['Image'] AND properties = ['image_id'] RETURN name"
+        ):
+            _query(f"DROP CONSTRAINT {name}")  # a name read from Neo4j itself
+        for [model] in _query("MATCH (i:Image) WHERE i.model IS NOT NULL RETURN DISTINCT i.model"):
+            label = _model_label(model)
+            _query(
+                f"MATCH (i:Image {{model: $model}}) WHERE NOT i:{label} "
+                f"CALL (i) {{ SET i:{label} }} IN TRANSACTIONS OF 5000 ROWS",
+                model=model,
+            )
+
+    @_translating_unavailable
+    def serving_model(self) -> str | None:
+        rows = _query("MATCH (s:IndexState {key: 'serving'}) RETURN s.model")
+        return rows[0][0] if rows else None
+
+    @_translating_unavailable
+    def serving_switch(self, model: str) -> None:
+        _query("MERGE (s:IndexState {key: 'serving'}) SET s.model = $model", model=_checked_model(model))
+
+    @_translating_unavailable
+    def model_drop(self, model: str) -> None:
+        label = _model_label(model)
+        _query(f"MATCH (i:{label}) CALL (i) {{ DETACH DELETE i }} IN TRANSACTIONS OF 2000 ROWS")
+        _query(
+            "MATCH ()-[r:SIMILAR_TO {model: $model}]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS",
+            model=model,
+        )
+        _query(f"DROP INDEX {vector_index_name(model)} IF EXISTS")
+        _query(f"DROP CONSTRAINT {label}_image_id IF EXISTS")
+
+    @_translating_unavailable
+    def image_vectors(self, product_id: int, *, model: str) -> list[list[float]]:
+        rows = _query(
+            "MATCH (:Product {product_id: $product_id})-[:HAS_IMAGE]->(i:Image {model: $model}) "
+            "RETURN i.embeddings ORDER BY i.image_id",
+            product_id=product_id, model=model,
+        )
+        return [list(row[0]) for row in rows]
 
     @_translating_unavailable
     def upsert_products(self, products: Sequence[ProductRecord]) -> None:
@@ -190,17 +262,21 @@ class Neo4jGraphStore(GraphStore):
 
     @_translating_unavailable
     def upsert_images(self, images: Sequence[ImageRecord]) -> None:
+        for model in sorted({i.model for i in images}):
+            self._upsert_model_images([i for i in images if i.model == model], model=model)
+
+    def _upsert_model_images(self, images: Sequence[ImageRecord], *, model: str) -> None:
         rows = [
-            {"image_id": i.image_id, "product_id": i.product_id, "path": i.path, "model": i.model,
+            {"image_id": i.image_id, "product_id": i.product_id, "path": i.path,
              "embedding": [float(x) for x in i.embedding]}
             for i in images
         ]
         _query(
-            """
+            f"""
             UNWIND $rows AS row
-            MERGE (p:Product {product_id: row.product_id})
-            MERGE (i:Image {image_id: row.image_id})
-            SET i.path = row.path, i.model = row.model
+            MERGE (p:Product {{product_id: row.product_id}})
+            MERGE (i:{_model_label(model)} {{image_id: row.image_id}})
+            SET i:Image, i.path = row.path, i.model = $model
             WITH p, i, row
             CALL db.create.setNodeVectorProperty(i, 'embeddings', row.embedding)
             MERGE (p)-[:HAS_IMAGE]->(i)
@@ -208,7 +284,7 @@ class Neo4jGraphStore(GraphStore):
             OPTIONAL MATCH (other:Product)-[moved:HAS_IMAGE]->(i) WHERE other <> p
             DELETE moved
             """,
-            rows=rows,
+            rows=rows, model=model,
         )
 
     @_translating_unavailable
@@ -243,7 +319,7 @@ class Neo4jGraphStore(GraphStore):
             RETURN q, image_id, product_id, score
             ORDER BY q, score DESC, image_id
             """,
-            index=VECTOR_INDEX, k=k, model=model, vectors=[[float(x) for x in v] for v in vectors],
+            index=vector_index_name(model), k=k, model=model, vectors=[[float(x) for x in v] for v in vectors],
         )
         hits: list[list[ImageHit]] = [[] for _ in vectors]
         for q, image_id, product_id, score in rows:
@@ -264,7 +340,7 @@ class Neo4jGraphStore(GraphStore):
                    collect(CASE WHEN passes THEN [node.image_id, p.product_id,
                            vector.similarity.cosine(node.embeddings, $vector)] END) AS kept
             """,
-            index=VECTOR_INDEX, k=k, model=model, vector=[float(x) for x in vector], **_filter_params(where),
+            index=vector_index_name(model), k=k, model=model, vector=[float(x) for x in vector], **_filter_params(where),
         )
         hits = [ImageHit(image_id=i, product_id=p, score=_cosine(s)) for i, p, s in kept]
         return FilteredHits(hits=sorted(hits, key=lambda h: (-h.score, h.image_id)), candidates=candidates)
@@ -291,59 +367,61 @@ class Neo4jGraphStore(GraphStore):
         return [ImageHit(image_id=i, product_id=p, score=_cosine(s)) for i, p, s in rows]
 
     @_translating_unavailable
-    def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour]) -> None:
+    def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour], *, model: str) -> None:
         _query(
             """
             MATCH (p:Product {product_id: $product_id})
-            OPTIONAL MATCH (p)-[old:SIMILAR_TO]->()
+            OPTIONAL MATCH (p)-[old:SIMILAR_TO]->() WHERE old.model = $model OR old.model IS NULL
             DELETE old
             WITH DISTINCT p
             UNWIND $neighbours AS n
             MATCH (q:Product {product_id: n.product_id})
-            MERGE (p)-[r:SIMILAR_TO]->(q)
+            MERGE (p)-[r:SIMILAR_TO {model: $model}]->(q)
             SET r.score = n.score
             """,
-            product_id=product_id, neighbours=[vars(n) for n in neighbours],
+            product_id=product_id, neighbours=[vars(n) for n in neighbours], model=model,
         )
 
     @_translating_unavailable
-    def similar_offer(self, product_id: int, neighbours: Sequence[Neighbour], *, keep: int) -> None:
+    def similar_offer(self, product_id: int, neighbours: Sequence[Neighbour], *, model: str, keep: int) -> None:
         _query(
             """
             MATCH (p:Product {product_id: $product_id})
             UNWIND $neighbours AS n
             MATCH (q:Product {product_id: n.product_id})
-            MERGE (q)-[r:SIMILAR_TO]->(p)
+            MERGE (q)-[r:SIMILAR_TO {model: $model}]->(p)
             SET r.score = n.score
             WITH DISTINCT q
             CALL (q) {
-                MATCH (q)-[r:SIMILAR_TO]->()
+                MATCH (q)-[r:SIMILAR_TO {model: $model}]->()
                 WITH r ORDER BY r.score DESC SKIP $keep
                 DELETE r
             }
             """,
-            product_id=product_id, neighbours=[vars(n) for n in neighbours], keep=keep,
+            product_id=product_id, neighbours=[vars(n) for n in neighbours], model=model, keep=keep,
         )
 
     @_translating_unavailable
     def similar_list(
         self, product_id: int, *, limit: int, offset: int = 0, where: ProductFilter = ProductFilter(),
-        min_score: float | None = None,
+        min_score: float | None = None, model: str | None = None,
     ) -> list[Neighbour]:
         rows = _query(
             f"""
             MATCH (:Product {{product_id: $product_id}})-[r:SIMILAR_TO]->(p:Product)
-            WHERE ($min_score IS NULL OR r.score >= $min_score) AND {PRODUCT_FILTER}
+            WHERE ($model IS NULL OR r.model = $model) AND ($min_score IS NULL OR r.score >= $min_score)
+              AND {PRODUCT_FILTER}
             RETURN p.product_id, r.score ORDER BY r.score DESC, p.product_id SKIP $offset LIMIT $limit
             """,
-            product_id=product_id, limit=limit, offset=offset, min_score=min_score, **_filter_params(where),
+            product_id=product_id, limit=limit, offset=offset, min_score=min_score, model=model,
+            **_filter_params(where),
         )
         return [Neighbour(product_id=p, score=s) for p, s in rows]
 
     @_translating_unavailable
     def similar_sources(self, product_id: int) -> list[int]:
         rows = _query(
-            "MATCH (q:Product)-[:SIMILAR_TO]->(:Product {product_id: $product_id}) RETURN q.product_id",
+            "MATCH (q:Product)-[:SIMILAR_TO]->(:Product {product_id: $product_id}) RETURN DISTINCT q.product_id",
             product_id=product_id,
         )
         return [row[0] for row in rows]
@@ -354,20 +432,24 @@ class Neo4jGraphStore(GraphStore):
 
     @_translating_unavailable
     def image_ids(self) -> set[int]:
-        return {row[0] for row in _query("MATCH (i:Image) RETURN i.image_id")}
+        return {row[0] for row in _query("MATCH (i:Image) RETURN DISTINCT i.image_id")}
 
     @_translating_unavailable
     def stats(self) -> GraphStats:
+        """Counts for the serving model's images and edges."""
+        serving = self.serving_model()
         [[products, images, edges]] = _query(
             """
             CALL () { MATCH (p:Product) RETURN count(p) AS products }
-            CALL () { MATCH (i:Image) RETURN count(i) AS images }
-            CALL () { MATCH ()-[r:SIMILAR_TO]->() RETURN count(r) AS edges }
+            CALL () { MATCH (i:Image {model: $model}) RETURN count(i) AS images }
+            CALL () { MATCH ()-[r:SIMILAR_TO {model: $model}]->() RETURN count(r) AS edges }
             RETURN products, images, edges
-            """
+            """,
+            model=serving,
         )
-        index = _query(
-            "SHOW INDEXES YIELD name, state, options WHERE name = $name RETURN state, options", name=VECTOR_INDEX
+        index = serving and _query(
+            "SHOW INDEXES YIELD name, state, options WHERE name = $name RETURN state, options",
+            name=vector_index_name(serving),
         )
         if index:
             state, options = index[0]
@@ -375,14 +457,16 @@ class Neo4jGraphStore(GraphStore):
             described = f"{state} {config['vector.dimensions']}d {config['vector.similarity_function'].lower()}"
         else:
             described = "missing"
-        return GraphStats(products=products, images=images, similar_edges=edges, vector_index=described)
+        return GraphStats(
+            products=products, images=images, similar_edges=edges, vector_index=described, serving_model=serving
+        )
 
     @_translating_unavailable
     def clear(self) -> None:
         # In batches: one transaction over 100k vectors exceeds db.memory.transaction.total.max.
         _query(
             """
-            MATCH (n) WHERE n:Product OR n:Image
+            MATCH (n) WHERE n:Product OR n:Image OR n:IndexState
             CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 2000 ROWS
             """
         )

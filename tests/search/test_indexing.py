@@ -31,7 +31,7 @@ def test_sync_embeds_and_projects_an_image(memory_graph, grocery_dir):
     image.refresh_from_db()
     assert report.synced == 1
     assert image.sync_status == SyncStatus.SYNCED and image.embedding_model == "efficientnet_lite0"
-    stored = memory_graph.images[image.pk]
+    stored = memory_graph.images[("efficientnet_lite0", image.pk)]
     assert stored.product_id == product.pk and len(stored.embedding) == 1280
     assert np.linalg.norm(stored.embedding) == pytest.approx(1.0, abs=1e-5)
 
@@ -45,7 +45,7 @@ def test_corrupt_image_is_marked_failed_with_its_error(memory_graph):
     image.refresh_from_db()
     assert image.pk in report.failed
     assert image.sync_status == SyncStatus.FAILED and "Not a readable image" in image.sync_error
-    assert image.pk not in memory_graph.images
+    assert image.pk not in memory_graph.image_ids()
 
 
 def test_graph_outage_leaves_image_pending_with_embedding_kept(settings):

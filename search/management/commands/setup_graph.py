@@ -11,8 +11,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         dimensions = backbone_get(settings.LOOKALIKE_BACKBONE).dimensions
         try:
-            graph_store().ensure_schema(dimensions=dimensions)
+            graph_store().ensure_schema(model=settings.LOOKALIKE_BACKBONE, dimensions=dimensions)
             stats = graph_store().stats()
         except GraphUnavailable as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(f"Graph ready: vector index {stats.vector_index}; {stats.products} products, {stats.images} images")
+        self.stdout.write(
+            f"Graph ready: serving {stats.serving_model} (vector index {stats.vector_index}); "
+            f"{stats.products} products, {stats.images} images"
+        )
+        if stats.serving_model != settings.LOOKALIKE_BACKBONE:
+            self.stdout.write(f"The configured backbone is {settings.LOOKALIKE_BACKBONE}: run `manage.py reembed` to switch.")

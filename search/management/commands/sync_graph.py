@@ -17,7 +17,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         store = graph_store()
         try:
-            store.ensure_schema(dimensions=backbone_get(settings.LOOKALIKE_BACKBONE).dimensions)
+            backbone = backbone_get(settings.LOOKALIKE_BACKBONE)
+            store.ensure_schema(model=backbone.name, dimensions=backbone.dimensions)
             products = Product.objects.select_related("category").filter(images__isnull=False).distinct()
             store.upsert_products([product_record(p) for p in products])
             removed_products, removed_images = orphans_remove()

@@ -1,0 +1,33 @@
+"""Which backbone's vectors the graph serves. Searches embed their query with that model, not simply the
+configured one: while `reembed` loads a new backbone beside the old, the old stays served until the switch."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+
+from search.embeddings import Embedder, embedder_get
+from search.graph import graph_store
+
+# A switch is seen by every process within this long; meanwhile the old model's index still exists.
+SERVING_CACHE_S = 5.0
+_cached: tuple[float, str] | None = None
+
+
+def serving_model() -> str:
+    """The served model, or the configured one on a graph that has none yet."""
+    global _cached
+    now = time.monotonic()
+    if _cached is None or now - _cached[0] > SERVING_CACHE_S:
+        _cached = (now, graph_store().serving_model() or settings.LOOKALIKE_BACKBONE)
+    return _cached[1]
+
+
+def serving_forget() -> None:
+    global _cached
+    _cached = None
+
+
+def embedder_serving() -> Embedder:
+    return embedder_get(serving_model(), torch_threads=settings.LOOKALIKE_TORCH_THREADS)
