@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 
 import django
@@ -58,10 +59,11 @@ def synthetic(images: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nda
     return product_ids, category, vectors
 
 
-def load(product_ids: np.ndarray, category: np.ndarray, vectors: np.ndarray, *, reuse: bool) -> float:
+def load(product_ids: np.ndarray, category: np.ndarray, vectors: np.ndarray, *, reuse: bool) -> tuple[float, float]:
+    """Seconds to load the vectors (into a live index, batch by batch) and to build the index afresh."""
     store = graph_store()
     if reuse and store.stats().images == len(vectors):
-        return 0.0  # the same seeded data is already there
+        return 0.0, 0.0  # the same seeded data is already there
     store.clear()
     store.ensure_schema(model=MODEL, dimensions=DIMENSIONS)
     started = time.perf_counter()
@@ -77,7 +79,10 @@ def load(product_ids: np.ndarray, category: np.ndarray, vectors: np.ndarray, *, 
             for i in range(start, min(start + LOAD_BATCH, len(vectors)))
         ])
     db.cypher_query("CALL db.awaitIndexes(3600)")
-    return time.perf_counter() - started
+    loaded = time.perf_counter()
+    print(f"{len(vectors):,} images loaded in {loaded - started:.0f} s; building the index as reembed does", file=sys.stderr)
+    store.vector_index_rebuild(model=MODEL, dimensions=DIMENSIONS, even_if_served=True)
+    return loaded - started, time.perf_counter() - loaded
 
 
 def exact_products(vectors, product_ids, query, allowed=None) -> list[int]:
@@ -109,7 +114,7 @@ def timed(fn, queries) -> tuple[list[float], list]:
 
 def run(images: int, queries_count: int, seed_queries: int, rng: np.random.Generator, reuse: bool) -> list[str]:
     product_ids, category, vectors = synthetic(images, rng)
-    load_s = load(product_ids, category, vectors, reuse=reuse)
+    load_s, index_s = load(product_ids, category, vectors, reuse=reuse)
     queries = _unit(vectors[rng.integers(0, len(vectors), queries_count)] + 0.3 * _unit(rng.normal(size=(queries_count, DIMENSIONS))))
     rare = ProductFilter(category_slug=RARE)
     allowed_rare = category == 0
@@ -128,7 +133,7 @@ def run(images: int, queries_count: int, seed_queries: int, rng: np.random.Gener
     speedup = np.median(seed_s) / np.median(ours_s)
     return [
         f"| {images:,} | Lookalike (vector index, top-10 products) | {percentiles(ours_s)} | {recall:.3f} | "
-        f"{f'load {load_s:.0f} s' if load_s else 'graph reused'} |",
+        f"{f'load {load_s:.0f} s, index build {index_s:.0f} s' if load_s else 'graph reused'} |",
         f"| {images:,} | Lookalike, category filter keeping {allowed_rare.mean():.1%} of products | {percentiles(rare_s)} | {recall_rare:.3f} | |",
         f"| {images:,} | seed full scan (`vector.similarity.cosine`, top-10 images) | {percentiles(seed_s)} | – | Lookalike {speedup:.0f}x faster (p50) |",
         f"| {images:,} | exact NumPy scan in process | {percentiles(numpy_s)} | 1.000 | |",

@@ -134,6 +134,11 @@ _local_password_file = VAR_DIR / "neo4j" / NEO4J_LOCAL_INSTANCE / "password"  # 
 NEO4J_PASSWORD = os.environ.get("NEO4J_PASSWORD") or (
     _local_password_file.read_text().strip() if _local_password_file.exists() else ""
 )
+# HNSW options of each backbone's vector index, chosen by measurement (docs/benchmarks.md): m = 8 halved
+# query time but cost recall (0.85 at 100k); quantisation changed neither time nor recall measurably.
+NEO4J_VECTOR_HNSW_M = int(os.environ.get("NEO4J_VECTOR_HNSW_M", "16"))
+NEO4J_VECTOR_HNSW_EF_CONSTRUCTION = int(os.environ.get("NEO4J_VECTOR_HNSW_EF_CONSTRUCTION", "100"))
+NEO4J_VECTOR_QUANTIZATION = os.environ.get("NEO4J_VECTOR_QUANTIZATION", "1") == "1"
 # Fail fast when Neo4j is unreachable: a catalog save must not hang on a derived index.
 NEO4J_CONNECTION_TIMEOUT_S = float(os.environ.get("NEO4J_CONNECTION_TIMEOUT_S", "3"))
 

@@ -68,6 +68,10 @@ def backbone_reembed(*, everything: bool = False, progress: ProgressFactory) -> 
         if sync.graph_error:
             report.graph_error = sync.graph_error
             return report
+    if report.previous_model != embedder.name:
+        with progress(1, f"Building the {embedder.name} vector index", "index") as update:
+            store.vector_index_rebuild(model=embedder.name, dimensions=embedder.dimensions)
+            update(1)
     product_ids = sorted(set(
         ProductImage.objects.filter(embedding_model=embedder.name, sync_status=SyncStatus.SYNCED)
         .values_list("product_id", flat=True)

@@ -21,6 +21,10 @@ from search.serving import embedder_serving, serving_model
 SEARCH_OVERFETCH = 4
 # Past this many candidates an exact scan of the filtered products is cheaper and never starves.
 SEARCH_MAX_FETCH = 4096
+# A filter that keeps less than this share of the nearest candidates goes to the exact scan at once: the
+# index's deep candidates are approximate (at 100k, recall@10 was 0.8-0.9 after over-fetching 200-1,600
+# candidates for a 5% category, and 1.0 by the exact scan; docs/benchmarks.md).
+SELECTIVE_FILTER_SHARE = 0.25
 DISLIKE_WEIGHT = 0.5
 
 
@@ -63,8 +67,8 @@ def _nearest_product_hits(
     vector: Sequence[float], *, need: int, model: str, where: ProductFilter, min_score: float | None
 ) -> list[ImageHit]:
     """`need` products, best image each. From the vector index, asking for more candidates while too few
-    products pass the filter (sized by the share that passed so far); by an exact scan of the filtered
-    products when the filter is so selective that the index would have to return too many."""
+    distinct products pass the filter (sized by the share that passed so far); by an exact scan of the
+    filtered products when the filter is selective or the index would have to return too many."""
     store = graph_store()
     fetch = need * SEARCH_OVERFETCH
     while True:
@@ -75,7 +79,9 @@ def _nearest_product_hits(
         if len(best) >= need or index_exhausted or below_min_score:
             return sorted(best.values(), key=lambda h: (-h.score, h.product_id))[:need]
         passing = len(result.hits) / result.candidates
-        fetch = max(fetch * 2, math.ceil(need * SEARCH_OVERFETCH / passing)) if passing else SEARCH_MAX_FETCH + 1
+        if passing < SELECTIVE_FILTER_SHARE:
+            return store.nearest_products_exact(vector, k=need, model=model, where=where, min_score=min_score)
+        fetch = max(fetch * 2, math.ceil(need * SEARCH_OVERFETCH / passing))
         if fetch > SEARCH_MAX_FETCH:
             return store.nearest_products_exact(vector, k=need, model=model, where=where, min_score=min_score)
 

@@ -96,6 +96,12 @@ class GraphStore(ABC):
         The first model given to an empty graph becomes the serving one."""
 
     @abstractmethod
+    def vector_index_rebuild(self, *, model: str, dimensions: int, even_if_served: bool = False) -> None:
+        """Build a model's index afresh over its loaded vectors: one population writes one large HNSW
+        graph, which answers faster than the many small segments of vectors added one batch at a time.
+        Refused for the served model, whose searches would stop until it is online."""
+
+    @abstractmethod
     def serving_model(self) -> str | None:
         """The model whose vectors searches and similar items read; None before any schema exists."""
 

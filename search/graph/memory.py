@@ -36,6 +36,11 @@ class InMemoryGraphStore(GraphStore):
         self.dimensions[model] = dimensions
         self.serving = self.serving or model
 
+    def vector_index_rebuild(self, *, model: str, dimensions: int, even_if_served: bool = False) -> None:
+        if model == self.serving and not even_if_served:
+            raise ValueError(f"{model} is being served")
+        self.dimensions[model] = dimensions
+
     def serving_model(self) -> str | None:
         return self.serving
 

@@ -49,7 +49,8 @@ from search.graph.base import (
 
 logger = logging.getLogger("lookalike.graph")
 
-INDEX_ONLINE_TIMEOUT_S = 300
+# Building a 100k-vector index took 14 min on 2 busy cores.
+INDEX_ONLINE_TIMEOUT_S = 3600
 # Labels and index names cannot be Cypher parameters; model names are checked before they are spliced in.
 _MODEL_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
 # Before models had their own labels: one index and a unique constraint on every :Image.
@@ -160,7 +161,14 @@ def bolt_target(url: str, *, username: str, password: str, database: str) -> tup
 
 
 class Neo4jGraphStore(GraphStore):
-    def __init__(self, *, url: str, username: str, password: str, database: str, connection_timeout_s: float):
+    def __init__(
+        self, *, url: str, username: str, password: str, database: str, connection_timeout_s: float,
+        hnsw_m: int = 16, hnsw_ef_construction: int = 100, quantization: bool = True,
+    ):
+        self.index_config = {
+            "vector.similarity_function": "cosine", "vector.hnsw.m": hnsw_m,
+            "vector.hnsw.ef_construction": hnsw_ef_construction, "vector.quantization.enabled": quantization,
+        }
         address, auth, self.database = bolt_target(url, username=username, password=password, database=database)
         self.url = address
         self.driver = neo4j.GraphDatabase.driver(
@@ -181,6 +189,9 @@ class Neo4jGraphStore(GraphStore):
             password=settings.NEO4J_PASSWORD,
             database=settings.NEO4J_DATABASE,
             connection_timeout_s=settings.NEO4J_CONNECTION_TIMEOUT_S,
+            hnsw_m=settings.NEO4J_VECTOR_HNSW_M,
+            hnsw_ef_construction=settings.NEO4J_VECTOR_HNSW_EF_CONSTRUCTION,
+            quantization=settings.NEO4J_VECTOR_QUANTIZATION,
         )
 
     @_translating_unavailable
@@ -190,33 +201,57 @@ class Neo4jGraphStore(GraphStore):
         self._legacy_schema_drop()
         label, index = _model_label(model), vector_index_name(model)
         _query("CREATE INDEX image_image_id IF NOT EXISTS FOR (i:Image) ON (i.image_id)")
+        _query("CREATE INDEX product_category_slug IF NOT EXISTS FOR (p:Product) ON (p.category_slug)")
         _query(f"CREATE CONSTRAINT {label}_image_id IF NOT EXISTS FOR (i:{label}) REQUIRE i.image_id IS UNIQUE")
         existing = _query("SHOW INDEXES YIELD name, options WHERE name = $name RETURN options", name=index)
         if existing and existing[0][0]["indexConfig"]["vector.dimensions"] != dimensions:
             logger.info("Recreating %s for %d dimensions", index, dimensions)
             _query(f"DROP INDEX {index}")
-        _query(
-            f"CREATE VECTOR INDEX {index} IF NOT EXISTS FOR (i:{label}) ON (i.embeddings) OPTIONS $options",
-            options={"indexConfig": {"vector.dimensions": dimensions, "vector.similarity_function": "cosine"}},
-        )
+        self._vector_index_create(model=model, dimensions=dimensions)
         _query("MERGE (s:IndexState {key: 'serving'}) ON CREATE SET s.model = $model", model=model)
+
+    def _vector_index_create(self, *, model: str, dimensions: int) -> None:
+        _query(
+            f"CREATE VECTOR INDEX {vector_index_name(model)} IF NOT EXISTS "
+            f"FOR (i:{_model_label(model)}) ON (i.embeddings) OPTIONS $options",
+            options={"indexConfig": {"vector.dimensions": dimensions, **self.index_config}},
+        )
         _query("CALL db.awaitIndexes($timeout_s)", timeout_s=INDEX_ONLINE_TIMEOUT_S)
+
+    @_translating_unavailable
+    def vector_index_rebuild(self, *, model: str, dimensions: int, even_if_served: bool = False) -> None:
+        if model == self.serving_model() and not even_if_served:
+            raise ValueError(f"{model} is being served; rebuilding its index would stop searches")
+        _query(f"DROP INDEX {vector_index_name(model)} IF EXISTS")
+        self._vector_index_create(model=model, dimensions=dimensions)
 
     def _legacy_schema_drop(self) -> None:
         """Graphs from before per-model labels: drop the shared index and the unique constraint on every
         :Image, and give old nodes their model's label, so they are served again without re-embedding."""
-        _query(f"DROP INDEX {_LEGACY_VECTOR_INDEX} IF EXISTS")
-        for [name] in _query(
+        legacy_index = _query("SHOW INDEXES YIELD name WHERE name = $name RETURN name", name=_LEGACY_VECTOR_INDEX)
+        legacy_constraints = _query(
             "SHOW CONSTRAINTS YIELD name, labelsOrTypes, properties "
             "WHERE labelsOrTypes = ['Image'] AND properties = ['image_id'] RETURN name"
-        ):
-            _query(f"DROP CONSTRAINT {name}")  # a name read from Neo4j itself
-        for [model] in _query("MATCH (i:Image) WHERE i.model IS NOT NULL RETURN DISTINCT i.model"):
+        )
+        if not legacy_index and not legacy_constraints:
+            return
+        _query(f"DROP INDEX {_LEGACY_VECTOR_INDEX} IF EXISTS")
+        for [name] in legacy_constraints:
+            _query(f"DROP CONSTRAINT `{name}`")  # a name read from Neo4j itself
+        models = [row[0] for row in _query("MATCH (i:Image) WHERE i.model IS NOT NULL RETURN DISTINCT i.model")]
+        for model in models:
             label = _model_label(model)
             _query(
                 f"MATCH (i:Image {{model: $model}}) WHERE NOT i:{label} "
                 f"CALL (i) {{ SET i:{label} }} IN TRANSACTIONS OF 5000 ROWS",
                 model=model,
+            )
+        if len(models) == 1:  # a one-model legacy graph: its edges and its serving state are that model's
+            _query("MERGE (s:IndexState {key: 'serving'}) ON CREATE SET s.model = $model", model=models[0])
+            _query(
+                "MATCH ()-[r:SIMILAR_TO]->() WHERE r.model IS NULL "
+                "CALL (r) { SET r.model = $model } IN TRANSACTIONS OF 10000 ROWS",
+                model=models[0],
             )
 
     @_translating_unavailable
@@ -349,9 +384,11 @@ class Neo4jGraphStore(GraphStore):
     def nearest_products_exact(
         self, vector: Sequence[float], *, k: int, model: str, where: ProductFilter, min_score: float | None
     ) -> list[ImageHit]:
+        # With a category, start from its index instead of every product (a fixed choice of pattern).
+        products = "(p:Product {category_slug: $f_category})" if where.category_slug is not None else "(p:Product)"
         rows = _query(
             f"""
-            MATCH (p:Product)-[:HAS_IMAGE]->(node:Image)
+            MATCH {products}-[:HAS_IMAGE]->(node:Image)
             WHERE node.model = $model AND {PRODUCT_FILTER}
             WITH p, node, vector.similarity.cosine(node.embeddings, $vector) AS score
             WHERE $min_score IS NULL OR score >= $min_score

@@ -95,3 +95,13 @@ def test_similarity_is_consistent_with_numpy(demo_catalog, grocery_dir):
     query = embedder_active().embed_one(image_decode(str(path), max_pixels=10**8))
     exact_best = images[int(np.argmax(matrix @ query))][0]
     assert search_by_image(upload=_upload(path), k=1)[0].product.pk == exact_best
+
+
+def test_asking_for_every_product_returns_every_product(demo_catalog, grocery_dir):
+    """k near the catalog size: the index is asked again for more until k distinct products come back."""
+    from catalog.models import Product
+
+    count = Product.objects.filter(images__isnull=False).distinct().count()
+    path = grocery_dir / "train/Vegetables/Carrots/Carrots_020.jpg"
+    results = search_by_image(upload=_upload(path), k=count)
+    assert len({match.product.pk for match in results}) == len(results) == count
