@@ -11,10 +11,12 @@ from search.graph.base import (
     GraphStore,
     FilteredHits,
     ImageHit,
+    ImageShape,
     ImageRecord,
     Neighbour,
     ProductFilter,
     ProductRecord,
+    SimilarEdge,
 )
 
 
@@ -121,3 +123,19 @@ class InMemoryGraphStore(GraphStore):
         self.products.clear()
         self.images.clear()
         self.similar.clear()
+
+    # --- Consistency checks (search/consistency.py) -------------------------------------------------------
+
+    def image_shapes(self) -> list[ImageShape]:
+        return [
+            ImageShape(image_id=i.image_id, product_id=i.product_id if i.product_id in self.products else None,
+                       model=i.model, dimensions=len(i.embedding))
+            for i in self.images.values()
+        ]
+
+    def similar_edges(self) -> list[SimilarEdge]:
+        return [SimilarEdge(source_id=s, target_id=t) for s, edges in self.similar.items() for t in edges]
+
+    def similar_delete(self, edges: Sequence[SimilarEdge]) -> None:
+        for edge in edges:
+            self.similar.get(edge.source_id, {}).pop(edge.target_id, None)

@@ -34,11 +34,13 @@ from search.graph.base import (
     GraphStore,
     GraphUnavailable,
     ImageHit,
+    ImageShape,
     FilteredHits,
     ImageRecord,
     Neighbour,
     ProductFilter,
     ProductRecord,
+    SimilarEdge,
 )
 
 logger = logging.getLogger("lookalike.graph")
@@ -385,4 +387,33 @@ class Neo4jGraphStore(GraphStore):
             MATCH (n) WHERE n:Product OR n:Image
             CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 2000 ROWS
             """
+        )
+
+    # --- Consistency checks (search/consistency.py) -------------------------------------------------------
+
+    @_translating_unavailable
+    def image_shapes(self) -> list[ImageShape]:
+        rows = _query(
+            """
+            MATCH (i:Image)
+            OPTIONAL MATCH (p:Product)-[:HAS_IMAGE]->(i)
+            RETURN i.image_id, min(p.product_id), i.model, coalesce(size(i.embeddings), 0)
+            """
+        )
+        return [ImageShape(image_id=i, product_id=p, model=m, dimensions=d) for i, p, m, d in rows]
+
+    @_translating_unavailable
+    def similar_edges(self) -> list[SimilarEdge]:
+        rows = _query("MATCH (p)-[:SIMILAR_TO]->(q) RETURN p.product_id, q.product_id")
+        return [SimilarEdge(source_id=p, target_id=q) for p, q in rows]
+
+    @_translating_unavailable
+    def similar_delete(self, edges: Sequence[SimilarEdge]) -> None:
+        _query(
+            """
+            UNWIND $pairs AS pair
+            MATCH (p:Product {product_id: pair[0]})-[r:SIMILAR_TO]->(q:Product {product_id: pair[1]})
+            DELETE r
+            """,
+            pairs=[[e.source_id, e.target_id] for e in edges],
         )
