@@ -89,7 +89,8 @@ def graph_drift_fix(*, drift: Drift, backbone: Backbone, progress: Progress | No
         orphans_remove()
     if drift.dangling_edges:
         store.similar_delete(sorted(drift.dangling_edges, key=lambda e: (e.source_id, e.target_id)))
-    images_sync(sorted(drift.images_to_resync()), progress=progress)
+    if drift.images_to_resync():
+        images_sync(sorted(drift.images_to_resync()), progress=progress)
     # Products that lost an edge get a fresh list; re-synced products were refreshed by images_sync.
     existing = set(Product.objects.filter(images__isnull=False).values_list("pk", flat=True))
     for product_id in sorted({edge.source_id for edge in drift.dangling_edges} & existing):

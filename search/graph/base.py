@@ -160,7 +160,7 @@ class GraphStore(ABC):
 
     @abstractmethod
     def image_shapes(self) -> list[ImageShape]:
-        """Every image node: its product (None when unlinked), model and vector size."""
+        """Every image node: its product (None unless exactly one), model and vector size."""
 
     @abstractmethod
     def similar_edges(self) -> list[SimilarEdge]:

@@ -397,7 +397,9 @@ class Neo4jGraphStore(GraphStore):
             """
             MATCH (i:Image)
             OPTIONAL MATCH (p:Product)-[:HAS_IMAGE]->(i)
-            RETURN i.image_id, min(p.product_id), i.model, coalesce(size(i.embeddings), 0)
+            // An image hanging off no product, or off several, has no single owner: reported as None.
+            RETURN i.image_id, CASE WHEN count(p) = 1 THEN min(p.product_id) END, i.model,
+                   coalesce(size(i.embeddings), 0)
             """
         )
         return [ImageShape(image_id=i, product_id=p, model=m, dimensions=d) for i, p, m, d in rows]

@@ -22,9 +22,8 @@ def _cypher(query: str, **params) -> list:
 
 @pytest.fixture
 def drifted_graph(demo_catalog, neo4j_graph):
-    """Six kinds of drift in the demo graph; repaired afterwards whatever the test did."""
-    images = list(ProductImage.objects.order_by("pk")[:4])
-    missing, stale, short, misplaced = images
+    """Seven kinds of drift in the demo graph; repaired afterwards whatever the test did."""
+    missing, stale, short, misplaced, doubled = ProductImage.objects.order_by("pk")[:5]
     other_product = ProductImage.objects.exclude(product_id=misplaced.product_id).first().product_id
     _cypher("MATCH (i:Image {image_id: $id}) DETACH DELETE i", id=missing.pk)
     _cypher("MATCH (i:Image {image_id: $id}) SET i.model = 'resnet50'", id=stale.pk)
@@ -36,6 +35,9 @@ def drifted_graph(demo_catalog, neo4j_graph):
         """,
         id=misplaced.pk, other=other_product,
     )
+    third_product = ProductImage.objects.exclude(product_id__in=[misplaced.product_id, doubled.product_id]).first()
+    _cypher("MATCH (i:Image {image_id: $id}), (extra:Product {product_id: $other}) CREATE (extra)-[:HAS_IMAGE]->(i)",
+            id=doubled.pk, other=third_product.product_id)
     _cypher(
         """
         CREATE (o:Product {product_id: $orphan})-[:HAS_IMAGE]->(:Image {image_id: $orphan, model: $model})
@@ -44,7 +46,7 @@ def drifted_graph(demo_catalog, neo4j_graph):
         """,
         orphan=ORPHAN_ID, model=BACKBONE.name, pid=missing.product_id,
     )
-    yield {"missing": missing, "stale": stale, "short": short, "misplaced": misplaced}
+    yield {"missing": missing, "stale": stale, "short": short, "misplaced": misplaced, "doubled": doubled}
     graph_drift_fix(drift=graph_drift_find(backbone=BACKBONE), backbone=BACKBONE)
 
 
@@ -54,7 +56,7 @@ def test_drift_made_in_neo4j_is_found(drifted_graph):
     assert drift.missing_images == {drifted_graph["missing"].pk}
     assert drift.stale_model_images == {drifted_graph["stale"].pk}
     assert drift.wrong_dimension_images == {drifted_graph["short"].pk}
-    assert drift.misplaced_images == {drifted_graph["misplaced"].pk}
+    assert drift.misplaced_images == {drifted_graph["misplaced"].pk, drifted_graph["doubled"].pk}
     assert drift.orphan_products == drift.orphan_images == {ORPHAN_ID}
     source = drifted_graph["missing"].product_id
     assert {(e.source_id, e.target_id) for e in drift.dangling_edges} >= {(source, ORPHAN_ID), (source, source)}
@@ -70,6 +72,7 @@ def test_check_graph_exits_non_zero_until_fixed(drifted_graph, neo4j_graph, caps
     call_command("check_graph")  # clean now: no CommandError
     assert neo4j_graph.stats().images == ProductImage.objects.count()
     assert not _cypher("MATCH (p:Product)-[r:SIMILAR_TO]->(p) RETURN r")
+    assert not _cypher("MATCH (p:Product)-[:HAS_IMAGE]->(i:Image) WITH i, count(p) AS owners WHERE owners <> 1 RETURN i")
     [[model, size]] = _cypher(
         "MATCH (i:Image {image_id: $id}) RETURN i.model, size(i.embeddings)", id=drifted_graph["stale"].pk
     )

@@ -84,8 +84,10 @@ def test_neo4j_stopped_during_a_bulk_import_loses_nothing_and_pages_degrade(
     assert _image_links(new_images) == {image_id: 1 for image_id in new_images}
     assert neo4j_graph.stats().images == ProductImage.objects.count()
     call_command("check_graph")
-    # Django was never restarted: the same client gets similar items again.
+    # Django was never restarted: the same client gets similar items and search results again.
     assert client.get(product.get_absolute_url()).context["similar"]
+    photo = SimpleUploadedFile("q.jpg", next(folder.glob("*.jpg")).read_bytes(), content_type="image/jpeg")
+    assert client.post(reverse("search:photo-search"), {"photo": photo}).context["results"]
 
 
 def _manage(env: dict[str, str], *args: str, **popen_kwargs) -> subprocess.Popen:
