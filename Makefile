@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 DEMO_DATA ?= ../shared/datasets/grocery-store
 HOST_PORT ?= 127.0.0.1:8000
 
-.PHONY: run test setup neo4j-start neo4j-stop neo4j-test-start neo4j-test-stop demo bench
+.PHONY: run test setup neo4j-start neo4j-stop neo4j-test-start neo4j-test-stop demo bench load
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,3 +49,7 @@ bench: setup
 	$(PY) -m benchmarks.embedding_throughput --count 128 --batch-sizes 1,2,4,8,32
 	scripts/neo4j start bench
 	LOOKALIKE_NEO4J_INSTANCE=bench DJANGO_DEBUG=1 $(PY) -m benchmarks.search_latency --sizes 10000,100000
+
+# Load test (not a test): gunicorn + production settings on loopback, the demo catalog, the bench Neo4j.
+load: setup
+	$(PY) -m benchmarks.load $(LOAD_ARGS)

@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from catalog.forms import ProductImageForm
 from catalog.models import Category, Product, ProductImage
 from catalog.thumbnails import thumbnail_url
 from search.tasks import image_sync_on_commit
@@ -20,6 +21,7 @@ def _thumbnail(image: ProductImage, size_px: int = 80) -> str:
 
 class ProductImageInline(admin.TabularInline):
     model = ProductImage
+    form = ProductImageForm
     extra = 1
     fields = ("thumbnail", "image", "position", "sync_status", "embedding_model", "sync_error")
     readonly_fields = ("thumbnail", "sync_status", "embedding_model", "sync_error")
@@ -51,6 +53,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(ProductImage)
 class ProductImageAdmin(admin.ModelAdmin):
+    form = ProductImageForm
     list_display = ("thumbnail", "product", "position", "sync_status", "embedding_model", "synced_at")
     list_filter = ("sync_status", "embedding_model")
     search_fields = ("product__name",)

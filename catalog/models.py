@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import PurePath
+from typing import BinaryIO
 
 from django.db import models
 from django.urls import reverse
+from PIL import Image
 
 
 class Category(models.Model):
@@ -39,10 +40,28 @@ class Product(models.Model):
         return reverse("catalog:product-detail", kwargs={"slug": self.slug})
 
 
+# Stored files are named for what Pillow decoded, so a web server's type guess always says image/*.
+FORMAT_SUFFIXES = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif", "BMP": ".bmp",
+                   "TIFF": ".tif"}
+
+
+def _decoded_suffix(file: BinaryIO | None) -> str:
+    if file is None:
+        return ".bin"
+    position = file.tell()
+    try:
+        file.seek(0)
+        with Image.open(file) as image:
+            return FORMAT_SUFFIXES.get(image.format or "", ".bin")
+    except (OSError, ValueError, SyntaxError):
+        return ".bin"  # never served as anything executable or renderable
+    finally:
+        file.seek(position)
+
+
 def product_image_upload_to(instance: ProductImage, filename: str) -> str:
-    # Never keep a user-supplied path: a generated name, with only the (lower-cased) extension kept.
-    suffix = PurePath(filename).suffix.lower()[:8]
-    return f"products/{uuid.uuid4().hex}{suffix}"
+    # Never keep any part of the user-supplied name: a generated name, the extension from the decoded format.
+    return f"products/{uuid.uuid4().hex}{_decoded_suffix(instance.image.file if instance.image else None)}"
 
 
 class SyncStatus(models.TextChoices):

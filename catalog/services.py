@@ -93,8 +93,8 @@ def product_image_add(*, product: Product, file: BinaryIO, filename: str, positi
     """Store an image for a product; its embedding and graph sync run after the commit."""
     if position is None:
         position = product.images.count()
-    image = ProductImage(product=product, position=position, content_hash=file_sha256(file))
-    image.image.save(filename, File(file), save=False)
+    # Assigned rather than saved through the field, so its upload_to can read the bytes for the extension.
+    image = ProductImage(product=product, position=position, content_hash=file_sha256(file), image=File(file, name=filename))
     image.save()
     return image
 

@@ -122,6 +122,8 @@ def image_decode(
             # Pillow only warns between max_pixels and 2x; treat both as bombs.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(source)
+            if getattr(image, "is_animated", False):  # which frame would be "the product"? ask for a still
+                raise InvalidImage("Animated images are not supported; upload a still photo.")
             if image.width * image.height > max_pixels:
                 raise InvalidImage(
                     f"Image is {image.width}x{image.height} pixels; the limit is {max_pixels:,} pixels."

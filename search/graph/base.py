@@ -185,3 +185,31 @@ class GraphStore(ABC):
     @abstractmethod
     def clear(self) -> None:
         """Delete every Product and Image node (tests and full rebuilds)."""
+
+    # --- Consistency checks (search/consistency.py): read-only views of what the graph holds ---------------
+
+    @abstractmethod
+    def image_shapes(self) -> list[ImageShape]:
+        """Every image node: its product (None unless exactly one), model and vector size."""
+
+    @abstractmethod
+    def similar_edges(self) -> list[SimilarEdge]:
+        """Every SIMILAR_TO edge, as product ids."""
+
+    @abstractmethod
+    def similar_delete(self, edges: Sequence[SimilarEdge]) -> None:
+        """Drop these SIMILAR_TO edges (dangling ones found by the consistency check)."""
+
+
+@dataclass(frozen=True)
+class ImageShape:
+    image_id: int
+    product_id: int | None
+    model: str | None
+    dimensions: int
+
+
+@dataclass(frozen=True)
+class SimilarEdge:
+    source_id: int
+    target_id: int

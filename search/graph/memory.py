@@ -11,10 +11,12 @@ from search.graph.base import (
     GraphStore,
     FilteredHits,
     ImageHit,
+    ImageShape,
     ImageRecord,
     Neighbour,
     ProductFilter,
     ProductRecord,
+    SimilarEdge,
 )
 
 
@@ -156,3 +158,23 @@ class InMemoryGraphStore(GraphStore):
         self.images.clear()
         self.similar.clear()
         self.serving = None
+
+    # --- Consistency checks (search/consistency.py) -------------------------------------------------------
+
+    def image_shapes(self) -> list[ImageShape]:
+        return [
+            ImageShape(image_id=i.image_id, product_id=i.product_id if i.product_id in self.products else None,
+                       model=i.model, dimensions=len(i.embedding))
+            for i in self.images.values()
+        ]
+
+    def similar_edges(self) -> list[SimilarEdge]:
+        return [
+            SimilarEdge(source_id=s, target_id=t)
+            for lists in self.similar.values() for s, edges in lists.items() for t in edges
+        ]
+
+    def similar_delete(self, edges: Sequence[SimilarEdge]) -> None:
+        for lists in self.similar.values():
+            for edge in edges:
+                lists.get(edge.source_id, {}).pop(edge.target_id, None)

@@ -40,11 +40,13 @@ from search.graph.base import (
     GraphStore,
     GraphUnavailable,
     ImageHit,
+    ImageShape,
     FilteredHits,
     ImageRecord,
     Neighbour,
     ProductFilter,
     ProductRecord,
+    SimilarEdge,
 )
 
 logger = logging.getLogger("lookalike.graph")
@@ -53,6 +55,7 @@ logger = logging.getLogger("lookalike.graph")
 INDEX_ONLINE_TIMEOUT_S = 3600
 # Labels and index names cannot be Cypher parameters; model names are checked before they are spliced in.
 _MODEL_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 # Before models had their own labels: one index and a unique constraint on every :Image.
 _LEGACY_VECTOR_INDEX = "image_embeddings"
 
@@ -117,6 +120,10 @@ PRODUCT_FILTER = """
 """
 
 
+_ALL_PRODUCTS = "(p:Product)"
+_CATEGORY_PRODUCTS = "(p:Product {category_slug: $f_category})"
+
+
 def _filter_params(where: ProductFilter) -> dict[str, Any]:
     return {
         "f_category": where.category_slug, "f_min_price": where.min_price, "f_max_price": where.max_price,
@@ -137,6 +144,12 @@ def _checked_model(model: str) -> str:
     if not _MODEL_NAME.fullmatch(model):
         raise ValueError(f"Model name {model!r} must match {_MODEL_NAME.pattern}")
     return model
+
+
+def _checked_identifier(name: str) -> str:
+    if not _IDENTIFIER.fullmatch(name):
+        raise ValueError(f"{name!r} is not a plain Cypher identifier")
+    return name
 
 
 def _model_label(model: str) -> str:
@@ -199,14 +212,17 @@ class Neo4jGraphStore(GraphStore):
         # neomodel reports "constraint already exists" on stdout even when quiet; that is expected here.
         db.install_labels(ProductNode, quiet=True, stdout=io.StringIO())
         self._legacy_schema_drop()
-        label, index = _model_label(model), vector_index_name(model)
+        index = vector_index_name(model)
         _query("CREATE INDEX image_image_id IF NOT EXISTS FOR (i:Image) ON (i.image_id)")
         _query("CREATE INDEX product_category_slug IF NOT EXISTS FOR (p:Product) ON (p.category_slug)")
-        _query(f"CREATE CONSTRAINT {label}_image_id IF NOT EXISTS FOR (i:{label}) REQUIRE i.image_id IS UNIQUE")
+        _query(
+            f"CREATE CONSTRAINT {_model_label(model)}_image_id IF NOT EXISTS "
+            f"FOR (i:{_model_label(model)}) REQUIRE i.image_id IS UNIQUE"
+        )
         existing = _query("SHOW INDEXES YIELD name, options WHERE name = $name RETURN options", name=index)
         if existing and existing[0][0]["indexConfig"]["vector.dimensions"] != dimensions:
             logger.info("Recreating %s for %d dimensions", index, dimensions)
-            _query(f"DROP INDEX {index}")
+            _query(f"DROP INDEX {vector_index_name(model)}")
         self._vector_index_create(model=model, dimensions=dimensions)
         _query("MERGE (s:IndexState {key: 'serving'}) ON CREATE SET s.model = $model", model=model)
 
@@ -237,13 +253,12 @@ class Neo4jGraphStore(GraphStore):
             return
         _query(f"DROP INDEX {_LEGACY_VECTOR_INDEX} IF EXISTS")
         for [name] in legacy_constraints:
-            _query(f"DROP CONSTRAINT `{name}`")  # a name read from Neo4j itself
+            _query(f"DROP CONSTRAINT {_checked_identifier(name)}")  # a name read from Neo4j itself
         models = [row[0] for row in _query("MATCH (i:Image) WHERE i.model IS NOT NULL RETURN DISTINCT i.model")]
         for model in models:
-            label = _model_label(model)
             _query(
-                f"MATCH (i:Image {{model: $model}}) WHERE NOT i:{label} "
-                f"CALL (i) {{ SET i:{label} }} IN TRANSACTIONS OF 5000 ROWS",
+                f"MATCH (i:Image {{model: $model}}) WHERE NOT i:{_model_label(model)} "
+                f"CALL (i) {{ SET i:{_model_label(model)} }} IN TRANSACTIONS OF 5000 ROWS",
                 model=model,
             )
         if len(models) == 1:  # a one-model legacy graph: its edges and its serving state are that model's
@@ -265,14 +280,13 @@ class Neo4jGraphStore(GraphStore):
 
     @_translating_unavailable
     def model_drop(self, model: str) -> None:
-        label = _model_label(model)
-        _query(f"MATCH (i:{label}) CALL (i) {{ DETACH DELETE i }} IN TRANSACTIONS OF 2000 ROWS")
+        _query(f"MATCH (i:{_model_label(model)}) CALL (i) {{ DETACH DELETE i }} IN TRANSACTIONS OF 2000 ROWS")
         _query(
             "MATCH ()-[r:SIMILAR_TO {model: $model}]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 10000 ROWS",
             model=model,
         )
         _query(f"DROP INDEX {vector_index_name(model)} IF EXISTS")
-        _query(f"DROP CONSTRAINT {label}_image_id IF EXISTS")
+        _query(f"DROP CONSTRAINT {_model_label(model)}_image_id IF EXISTS")
 
     @_translating_unavailable
     def image_vectors(self, product_id: int, *, model: str) -> list[list[float]]:
@@ -384,11 +398,10 @@ class Neo4jGraphStore(GraphStore):
     def nearest_products_exact(
         self, vector: Sequence[float], *, k: int, model: str, where: ProductFilter, min_score: float | None
     ) -> list[ImageHit]:
-        # With a category, start from its index instead of every product (a fixed choice of pattern).
-        products = "(p:Product {category_slug: $f_category})" if where.category_slug is not None else "(p:Product)"
+        # With a category, start from its index instead of every product.
         rows = _query(
             f"""
-            MATCH {products}-[:HAS_IMAGE]->(node:Image)
+            MATCH {_CATEGORY_PRODUCTS if where.category_slug is not None else _ALL_PRODUCTS}-[:HAS_IMAGE]->(node:Image)
             WHERE node.model = $model AND {PRODUCT_FILTER}
             WITH p, node, vector.similarity.cosine(node.embeddings, $vector) AS score
             WHERE $min_score IS NULL OR score >= $min_score
@@ -506,4 +519,35 @@ class Neo4jGraphStore(GraphStore):
             MATCH (n) WHERE n:Product OR n:Image OR n:IndexState
             CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 2000 ROWS
             """
+        )
+
+    # --- Consistency checks (search/consistency.py) -------------------------------------------------------
+
+    @_translating_unavailable
+    def image_shapes(self) -> list[ImageShape]:
+        rows = _query(
+            """
+            MATCH (i:Image)
+            OPTIONAL MATCH (p:Product)-[:HAS_IMAGE]->(i)
+            // An image hanging off no product, or off several, has no single owner: reported as None.
+            RETURN i.image_id, CASE WHEN count(p) = 1 THEN min(p.product_id) END, i.model,
+                   coalesce(size(i.embeddings), 0)
+            """
+        )
+        return [ImageShape(image_id=i, product_id=p, model=m, dimensions=d) for i, p, m, d in rows]
+
+    @_translating_unavailable
+    def similar_edges(self) -> list[SimilarEdge]:
+        rows = _query("MATCH (p)-[:SIMILAR_TO]->(q) RETURN p.product_id, q.product_id")
+        return [SimilarEdge(source_id=p, target_id=q) for p, q in rows]
+
+    @_translating_unavailable
+    def similar_delete(self, edges: Sequence[SimilarEdge]) -> None:
+        _query(
+            """
+            UNWIND $pairs AS pair
+            MATCH (p:Product {product_id: pair[0]})-[r:SIMILAR_TO]->(q:Product {product_id: pair[1]})
+            DELETE r
+            """,
+            pairs=[[e.source_id, e.target_id] for e in edges],
         )
