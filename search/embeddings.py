@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 from torchvision import transforms
 
 RESIZE_PX = 256
@@ -139,6 +139,8 @@ def image_decode(
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise InvalidImage(f"Image has too many pixels: {exc}") from exc
+    except UnidentifiedImageError as exc:  # its message names a BytesIO object, not the user's file
+        raise InvalidImage("Not a readable image: not a JPEG, PNG, WebP, GIF or other known format.") from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise InvalidImage(f"Not a readable image ({exc.__class__.__name__}: {exc}).") from exc
     return _to_rgb(image)

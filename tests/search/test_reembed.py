@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from catalog.models import ProductImage, SyncStatus
+from catalog.models import Product, ProductImage, SyncStatus
 from search import indexing
 from search.graph import GraphUnavailable
 from search.graph.memory import InMemoryGraphStore
@@ -32,6 +32,8 @@ def _no_progress(total, description, unit):
 
 @pytest.fixture
 def synced_catalog(memory_graph, grocery_dir, settings):
+    # reembed covers the whole catalog: out with rows other tests left for the session (rolled back after).
+    Product.objects.all().delete()
     settings.LOOKALIKE_SIMILAR_MIN_SCORE = -1.0
     images = [image_add_from_path(product_make(name), grocery_dir / path) for name, path in PHOTOS.items()]
     indexing.images_sync([image.pk for image in images])
