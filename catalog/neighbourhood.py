@@ -13,7 +13,7 @@ from typing import Sequence
 from search.similarity import ProductMatch
 
 SIZE_PX = 420
-NODE_RADIUS_PX = 34
+NODE_RADIUS_PX = 38
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,8 @@ class Neighbourhood:
     edges: list[Edge]
 
 
-def _short(name: str, limit: int = 14) -> str:
+def _short(name: str, limit: int = 11) -> str:
+    # About what fits across a node at the stylesheet's 10 px.
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 

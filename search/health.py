@@ -22,9 +22,6 @@ class GraphHealth:
 
 
 def graph_health() -> GraphHealth:
-    counts = {status: 0 for status in SyncStatus.values}
-    for status in (SyncStatus.PENDING, SyncStatus.FAILED):
-        counts[status] = ProductImage.objects.filter(sync_status=status).count()
     try:
         stats, error = graph_store().stats(), ""
     except GraphUnavailable as exc:
@@ -32,5 +29,6 @@ def graph_health() -> GraphHealth:
         stats, error = None, str(exc)
     return GraphHealth(
         up=stats is not None, stats=stats, error=error,
-        pending_images=counts[SyncStatus.PENDING], failed_images=counts[SyncStatus.FAILED],
+        pending_images=ProductImage.objects.filter(sync_status=SyncStatus.PENDING).count(),
+        failed_images=ProductImage.objects.filter(sync_status=SyncStatus.FAILED).count(),
     )
