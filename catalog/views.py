@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from catalog.models import Category
+from catalog.neighbourhood import neighbourhood_layout
 from catalog.selectors import product_list
 from search.graph import GraphUnavailable
 from search.similarity import product_similar_list
@@ -31,6 +32,7 @@ def product_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     except GraphUnavailable as exc:
         logger.warning("Similar items unavailable for %s: %s", product.pk, exc)
         similar_error = "Similar items are temporarily unavailable."
+    graph = neighbourhood_layout(name=product.name, url=product.get_absolute_url(), matches=similar)
     return render(request, "catalog/product_detail.html", {
-        "product": product, "similar": similar, "similar_error": similar_error,
+        "product": product, "similar": similar, "similar_error": similar_error, "graph": graph,
     })

@@ -118,6 +118,9 @@ LOOKALIKE_TORCH_THREADS = int(os.environ.get("LOOKALIKE_TORCH_THREADS", "0"))
 LOOKALIKE_SIMILAR_K = int(os.environ.get("LOOKALIKE_SIMILAR_K", "8"))
 LOOKALIKE_SIMILAR_MIN_SCORE = float(os.environ.get("LOOKALIKE_SIMILAR_MIN_SCORE", "0.3"))
 LOOKALIKE_SEARCH_K = int(os.environ.get("LOOKALIKE_SEARCH_K", "12"))
+# Cosine at or above which another product's image counts as a near-duplicate (admin warning); measured on the
+# demo data by benchmarks/near_duplicates.py, see docs/benchmarks.md.
+LOOKALIKE_NEAR_DUPLICATE_MIN_SCORE = float(os.environ.get("LOOKALIKE_NEAR_DUPLICATE_MIN_SCORE", "0.88"))
 
 # --- Graph store: Neo4j through neomodel --------------------------------------------------
 LOOKALIKE_GRAPH_STORE = os.environ.get("LOOKALIKE_GRAPH_STORE", "search.graph.neo4j.Neo4jGraphStore")

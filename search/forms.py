@@ -1,6 +1,62 @@
+from __future__ import annotations
+
 from django import forms
+
+from catalog.models import Category
+from search.graph.base import ProductFilter
+
+CROP_FIELDS = ("crop_x", "crop_y", "crop_w", "crop_h")
 
 
 class PhotoSearchForm(forms.Form):
-    photo = forms.FileField(label="Photo", widget=forms.ClearableFileInput(attrs={"accept": "image/*"}))
+    """Search by photo and/or "more like" products; works as a plain form, JS only fills the crop box."""
+
+    photo = forms.FileField(
+        label="Photo", required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
+    # The region of the photo to search, in pixels of the photo as displayed; set by static/photo_search.js.
+    crop_x = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+    crop_y = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+    crop_w = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+    crop_h = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+    liked = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.all(), to_field_name="slug", required=False, empty_label="All categories"
+    )
+    min_price = forms.DecimalField(label="Price from", min_value=0, decimal_places=2, required=False)
+    max_price = forms.DecimalField(label="to", min_value=0, decimal_places=2, required=False)
+    in_stock = forms.BooleanField(label="In stock only", required=False)
     k = forms.IntegerField(label="Results", min_value=1, max_value=48, initial=12, required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not data.get("photo") and not data.get("liked"):
+            raise forms.ValidationError("Choose a photo to search with.")
+        crop = [data.get(name) for name in CROP_FIELDS]
+        if any(v is not None for v in crop) and None in crop:
+            raise forms.ValidationError("The crop box needs x, y, width and height.")
+        low, high = data.get("min_price"), data.get("max_price")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_price", "The upper price must not be below the lower one.")
+        return data
+
+    @property
+    def crop_box(self) -> tuple[int, int, int, int] | None:
+        crop = tuple(self.cleaned_data.get(name) for name in CROP_FIELDS)
+        return crop if self.cleaned_data.get("photo") and None not in crop else None  # type: ignore[return-value]
+
+    @property
+    def product_filter(self) -> ProductFilter:
+        data = self.cleaned_data
+        return ProductFilter(
+            category_slug=data["category"].slug if data.get("category") else None,
+            min_price=float(data["min_price"]) if data.get("min_price") is not None else None,
+            max_price=float(data["max_price"]) if data.get("max_price") is not None else None,
+            in_stock=True if data.get("in_stock") else None,
+        )
+
+    def filter_query(self) -> dict[str, str]:
+        """The filters as query parameters, so "more like this" links keep them."""
+        names = ("category", "min_price", "max_price", "in_stock", "k")
+        return {name: str(self.data[name]) for name in names if self.data.get(name) not in (None, "")}

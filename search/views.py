@@ -1,32 +1,49 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from catalog.models import Product
 from search.embeddings import InvalidImage
 from search.forms import PhotoSearchForm
 from search.graph import GraphUnavailable
-from search.similarity import search_by_image
+from search.similarity import InvalidQuery, UploadTooLarge, search_by_image
 
 logger = logging.getLogger("lookalike.views")
 
+UNAVAILABLE_MESSAGE = "Search is temporarily unavailable. Please try again in a minute."
+
 
 def photo_search_view(request: HttpRequest) -> HttpResponse:
-    form = PhotoSearchForm(request.POST or None, request.FILES or None)
-    context: dict = {"form": form, "results": None, "error": ""}
+    # A photo is POSTed; "more like this" is a plain GET link (?liked=<id>), so both work without JS.
+    searching = request.method == "POST" or "liked" in request.GET
+    data = request.POST if request.method == "POST" else request.GET
+    form = PhotoSearchForm(data, request.FILES) if searching else PhotoSearchForm(initial=request.GET.dict())
+    context: dict = {"form": form, "results": None, "error": "", "liked_product": None, "filter_query": "",
+                     "max_upload_mib": settings.LOOKALIKE_MAX_UPLOAD_BYTES // 2**20,
+                     "max_upload_bytes": settings.LOOKALIKE_MAX_UPLOAD_BYTES}
     status = 200
-    if request.method == "POST" and form.is_valid():
-        k = form.cleaned_data.get("k") or settings.LOOKALIKE_SEARCH_K
+    if searching and form.is_valid():
+        context["filter_query"] = urlencode(form.filter_query())
+        liked_id = form.cleaned_data.get("liked")
+        context["liked_product"] = Product.objects.filter(pk=liked_id).first() if liked_id else None
         try:
-            context["results"] = search_by_image(upload=form.cleaned_data["photo"], k=k)
-        except InvalidImage as exc:
+            context["results"] = search_by_image(
+                upload=form.cleaned_data.get("photo"), crop=form.crop_box, where=form.product_filter,
+                k=form.cleaned_data.get("k") or settings.LOOKALIKE_SEARCH_K,
+                liked_ids=(liked_id,) if liked_id else (),
+            )
+        except UploadTooLarge as exc:
+            context["error"], status = f"That file is too large. {exc}", 413
+        except (InvalidImage, InvalidQuery) as exc:
             context["error"], status = str(exc), 400
         except GraphUnavailable as exc:
             logger.warning("Photo search unavailable: %s", exc)
-            context["error"], status = "Search is temporarily unavailable. Please try again in a minute.", 503
-    elif request.method == "POST":
+            context["error"], status = UNAVAILABLE_MESSAGE, 503
+    elif searching:
         status = 400
     return render(request, "search/photo_search.html", context, status=status)

@@ -7,7 +7,7 @@ from catalog.importers import CatalogSourceError, rows_read
 from catalog.models import ProductImage, SyncStatus
 from catalog.services import catalog_row_import
 from search.indexing import images_sync
-from search.progress import progress_bar
+from search.progress import interruptible, progress_bar
 from search.tasks import sync_deferred
 
 
@@ -31,7 +31,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
         added, problems = 0, []
-        with sync_deferred(), progress_bar(total=len(rows), description="Importing") as update:
+        # Each row commits on its own and imported images are skipped, so an interrupted import resumes.
+        with interruptible(), sync_deferred(), progress_bar(total=len(rows), description="Importing") as update:
             for row in rows:
                 try:
                     added += catalog_row_import(row=row)
@@ -41,7 +42,7 @@ class Command(BaseCommand):
 
         pending = list(ProductImage.objects.exclude(sync_status=SyncStatus.SYNCED).values_list("pk", flat=True))
         started = time.perf_counter()
-        with progress_bar(total=len(pending), description="Embedding and syncing") as update:
+        with interruptible(), progress_bar(total=len(pending), description="Embedding and syncing") as update:
             report = images_sync(pending, progress=update)
         elapsed_s = time.perf_counter() - started
 

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from catalog.models import ProductImage
 from search.embeddings import embedder_active
 from search.graph import GraphUnavailable
-from search.progress import progress_bar
+from search.progress import interruptible, progress_bar
 from search.similar_edges import similar_rebuild_all
 
 
@@ -16,7 +16,8 @@ class Command(BaseCommand):
             ProductImage.objects.filter(embedding_model=model, sync_status="synced").values_list("product_id", flat=True)
         ))
         try:
-            with progress_bar(total=len(product_ids), description="Similar items", unit="product") as update:
+            # Each product rewrites only its own list, so an interrupted rebuild is safe to run again.
+            with interruptible(), progress_bar(total=len(product_ids), description="Similar items", unit="product") as update:
                 count = similar_rebuild_all(product_ids=product_ids, model=model, progress=update)
         except GraphUnavailable as exc:
             raise CommandError(str(exc)) from exc

@@ -5,7 +5,7 @@ from catalog.models import Product, ProductImage, SyncStatus
 from search.embeddings import backbone_get
 from search.graph import GraphUnavailable, graph_store
 from search.indexing import images_sync, orphans_remove, product_record
-from search.progress import progress_bar
+from search.progress import interruptible, progress_bar
 
 
 class Command(BaseCommand):
@@ -29,14 +29,15 @@ class Command(BaseCommand):
         if not options["all"]:
             images = images.exclude(sync_status=SyncStatus.SYNCED)
         ids = list(images.order_by("pk").values_list("pk", flat=True))
-        with progress_bar(total=len(ids), description="Syncing images") as update:
+        with interruptible(), progress_bar(total=len(ids), description="Syncing images") as update:
             report = images_sync(ids, progress=update)
 
         self.stdout.write(
             f"Synced {report.synced} images; {len(report.failed)} failed; {report.pending} still pending; "
             f"removed {removed_products} orphan products and {removed_images} orphan images."
         )
+        paths = dict(ProductImage.objects.filter(pk__in=report.failed).values_list("pk", "image"))
         for image_id, error in sorted(report.failed.items()):
-            self.stdout.write(f"  image {image_id} failed: {error}")
+            self.stdout.write(f"  image {image_id} ({paths.get(image_id, 'deleted')}) failed: {error}")
         if report.graph_error:
             raise CommandError(f"Graph became unavailable: {report.graph_error}")

@@ -1,0 +1,128 @@
+"""Where the near-duplicate threshold should sit: cosine of a photo to its own edited copies vs. to
+other photos (of the same class and of any class), on the Grocery Store demo photos.
+
+    .venv/bin/python -m benchmarks.near_duplicates [--dataset DIR] [--per-class 3]
+
+Prints percentiles per kind of pair as a Markdown table, and the widest gap for a threshold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import itertools
+from collections import defaultdict
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from PIL import Image
+
+from search.embeddings import embedder_get, image_decode
+
+DEFAULT_DATASET = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "grocery-store"
+MAX_PIXELS = 40_000_000
+
+
+def _jpeg(image: Image.Image, quality: int = 95) -> io.BytesIO:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    buffer.seek(0)
+    return buffer
+
+
+def _reencode(image: Image.Image, quality: int) -> Image.Image:
+    return Image.open(_jpeg(image, quality)).convert("RGB")
+
+
+def _centre_crop(image: Image.Image, share: float) -> Image.Image:
+    w, h = image.size
+    dw, dh = int(w * (1 - share) / 2), int(h * (1 - share) / 2)
+    return image.crop((dw, dh, w - dw, h - dh))
+
+
+def _resize(image: Image.Image, share: float) -> Image.Image:
+    return image.resize((max(1, int(image.width * share)), max(1, int(image.height * share))), Image.LANCZOS)
+
+
+# What staff re-uploading "the same photo" typically does to it.
+EDITS: dict[str, Callable[[Image.Image], Image.Image]] = {
+    "re-encoded JPEG q60": lambda im: _reencode(im, 60),
+    "resized to 50%": lambda im: _resize(im, 0.5),
+    "resized to 70% + q75": lambda im: _reencode(_resize(im, 0.7), 75),
+    "centre crop 90%": lambda im: _centre_crop(im, 0.9),
+    "centre crop 80%": lambda im: _centre_crop(im, 0.8),
+}
+
+
+def _photos(dataset: Path, per_class: int) -> list[tuple[str, Path]]:
+    """`per_class` shop photos of each class, and its catalogue ("iconic") photo, as (label, path)."""
+    by_label: dict[str, list[Path]] = defaultdict(list)
+    with (dataset / "labels.csv").open() as handle:
+        for row in csv.DictReader(handle):
+            if row["split"] == "train" and len(by_label[row["label"]]) < per_class:
+                by_label[row["label"]].append(dataset / row["filename"])
+    for iconic in sorted((dataset / "iconic-images-and-descriptions").rglob("*_Iconic.jpg")):
+        label = iconic.stem.removesuffix("_Iconic")
+        if label in by_label:
+            by_label[label].append(iconic)
+    return [(label, path) for label, paths in sorted(by_label.items()) for path in paths]
+
+
+def _row(kind: str, scores: list[float]) -> str:
+    a = np.array(scores)
+    p = np.percentile(a, [0, 1, 5, 50, 95, 99, 100])
+    return f"| {kind} | {len(a)} | " + " | ".join(f"{v:.3f}" for v in p) + " |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
+    parser.add_argument("--per-class", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy machine)")
+    parser.add_argument("--backbone", default="efficientnet_lite0")
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    photos = _photos(args.dataset, args.per_class)
+    embedder = embedder_get(args.backbone)
+    vectors = np.stack(list(embedder.embed_many(image_decode(str(path), max_pixels=MAX_PIXELS) for _, path in photos)))
+    full = [Image.open(path).convert("RGB") for _, path in photos]  # edits start from the full-size photo
+    iconic = np.array(["_Iconic" in path.name for _, path in photos])
+    edited: dict[str, list[float]] = {}
+    for name, edit in EDITS.items():
+        # Copies go through the same decoding as uploads (image_decode), as the admin's would.
+        copies = np.stack(list(embedder.embed_many(image_decode(_jpeg(edit(im)), max_pixels=MAX_PIXELS) for im in full)))
+        scores = np.sum(vectors * copies, axis=1)
+        edited[f"{name} (shop photos)"] = [float(v) for v in scores[~iconic]]
+        edited[f"{name} (catalogue photos)"] = [float(v) for v in scores[iconic]]
+
+    labels = [label for label, _ in photos]
+    same_class, other_class = [], []
+    for i, j in itertools.combinations(range(len(photos)), 2):
+        (same_class if labels[i] == labels[j] else other_class).append(float(vectors[i] @ vectors[j]))
+    nearest_other_photo = [float(np.max(np.delete(vectors @ v, i))) for i, v in enumerate(vectors)]
+
+    print(f"{len(photos)} photos ({args.per_class} shop photos and the catalogue photo per class) "
+          f"from {args.dataset}, {args.backbone}\n")
+    print("| pair | n | min | p1 | p5 | median | p95 | p99 | max |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, scores in edited.items():
+        print(_row(f"same photo, {name}", scores))
+    print(_row("different photos, same class", same_class))
+    print(_row("different photos, different class", other_class))
+    print(_row("each photo's nearest other photo", nearest_other_photo))
+    lowest_copy = min(min(s) for s in edited.values())
+    highest_other = max(nearest_other_photo)
+    print(f"\nlowest same-photo cosine {lowest_copy:.3f}; highest different-photo cosine {highest_other:.3f}")
+    for threshold in (0.80, 0.85, 0.88, 0.90, 0.92):
+        caught = {name: np.mean(np.array(scores) >= threshold) for name, scores in edited.items()}
+        flagged = np.mean(np.array(nearest_other_photo) >= threshold)
+        print(f"threshold {threshold:.2f}: distinct photos flagged {flagged:.1%}; copies caught "
+              + ", ".join(f"{name} {share:.0%}" for name, share in caught.items()))
+
+
+if __name__ == "__main__":
+    main()
