@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from search.embeddings import BackboneUnavailable
 from search.graph import GraphUnavailable
-from search.progress import progress_bar
+from search.progress import interruptible, progress_bar
 from search.reembed import backbone_reembed
 
 
@@ -21,7 +21,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            report = backbone_reembed(everything=options["all"], progress=_bar)
+            with interruptible():
+                report = backbone_reembed(everything=options["all"], progress=_bar)
         except (GraphUnavailable, BackboneUnavailable) as exc:
             raise CommandError(f"{exc}. Nothing was switched; run reembed again when fixed.") from exc
         for image_id, error in sorted(report.failed.items()):
