@@ -6,6 +6,7 @@ from catalog.models import Category
 from search.graph.base import ProductFilter
 
 CROP_FIELDS = ("crop_x", "crop_y", "crop_w", "crop_h")
+MAX_DISLIKED = 20
 
 
 class PhotoSearchForm(forms.Form):
@@ -21,6 +22,8 @@ class PhotoSearchForm(forms.Form):
     crop_w = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
     crop_h = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
     liked = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+    # "Less like this" links add product ids here: "12,40".
+    disliked = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
     category = forms.ModelChoiceField(
         queryset=Category.objects.all(), to_field_name="slug", required=False, empty_label="All categories"
     )
@@ -28,6 +31,16 @@ class PhotoSearchForm(forms.Form):
     max_price = forms.DecimalField(label="to", min_value=0, decimal_places=2, required=False)
     in_stock = forms.BooleanField(label="In stock only", required=False)
     k = forms.IntegerField(label="Results", min_value=1, max_value=48, initial=12, required=False)
+
+    def clean_disliked(self) -> list[int]:
+        text = self.cleaned_data.get("disliked") or ""
+        try:
+            ids = [int(part) for part in text.split(",") if part.strip()]
+        except ValueError:
+            raise forms.ValidationError("Disliked products must be product ids separated by commas.") from None
+        if any(i < 1 for i in ids) or len(ids) > MAX_DISLIKED:
+            raise forms.ValidationError(f"Give at most {MAX_DISLIKED} disliked product ids.")
+        return ids
 
     def clean(self) -> dict:
         data = super().clean()

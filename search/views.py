@@ -24,6 +24,7 @@ def photo_search_view(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     form = PhotoSearchForm(data, request.FILES) if searching else PhotoSearchForm(initial=request.GET.dict())
     context: dict = {"form": form, "results": None, "error": "", "liked_product": None, "filter_query": "",
+                     "disliked": "", "disliked_products": [],
                      "max_upload_mib": settings.LOOKALIKE_MAX_UPLOAD_BYTES // 2**20,
                      "max_upload_bytes": settings.LOOKALIKE_MAX_UPLOAD_BYTES}
     status = 200
@@ -31,11 +32,14 @@ def photo_search_view(request: HttpRequest) -> HttpResponse:
         context["filter_query"] = urlencode(form.filter_query())
         liked_id = form.cleaned_data.get("liked")
         context["liked_product"] = Product.objects.filter(pk=liked_id).first() if liked_id else None
+        disliked_ids = form.cleaned_data["disliked"]
+        context["disliked"] = ",".join(str(i) for i in disliked_ids)
+        context["disliked_products"] = list(Product.objects.filter(pk__in=disliked_ids).order_by("name"))
         try:
             context["results"] = search_by_image(
                 upload=form.cleaned_data.get("photo"), crop=form.crop_box, where=form.product_filter,
                 k=form.cleaned_data.get("k") or settings.LOOKALIKE_SEARCH_K,
-                liked_ids=(liked_id,) if liked_id else (),
+                liked_ids=(liked_id,) if liked_id else (), disliked_ids=disliked_ids,
             )
         except UploadTooLarge as exc:
             context["error"], status = f"That file is too large. {exc}", 413

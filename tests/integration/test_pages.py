@@ -140,6 +140,26 @@ def test_more_like_this_is_a_plain_link_that_keeps_the_filters(client, demo_cata
     assert f"?liked={results[0].product.pk}&amp;category=apple&amp;k=4" in response.content.decode()
 
 
+def test_less_like_this_moves_away_from_the_disliked_products(client, demo_catalog):
+    granny = Product.objects.get(name="Granny Smith")
+    liked = client.get(reverse("search:photo-search"), {"liked": granny.pk, "k": 6})
+    first = liked.context["results"][0].product
+    assert f"?liked={granny.pk}&amp;disliked={first.pk}&amp;k=6" in liked.content.decode()
+
+    response = client.get(reverse("search:photo-search"), {"liked": granny.pk, "disliked": str(first.pk), "k": 6})
+
+    assert response.status_code == 200
+    products = [m.product for m in response.context["results"]]
+    assert first not in products and granny not in products
+    assert f"less like {first.name}" in response.content.decode()
+
+
+def test_bad_disliked_ids_are_a_form_error(client, demo_catalog):
+    granny = Product.objects.get(name="Granny Smith")
+    response = client.get(reverse("search:photo-search"), {"liked": granny.pk, "disliked": "1,x"})
+    assert response.status_code == 400 and "product ids separated by commas" in response.content.decode()
+
+
 @pytest.mark.parametrize("form, message", [
     ({}, "Choose a photo to search with."),
     ({"crop_x": "0", "crop_y": "0"}, "The crop box needs x, y, width and height."),
