@@ -1,6 +1,6 @@
 """Load test: gunicorn with a production-style config on loopback, real photos, concurrent staff writes.
 
-    LOOKALIKE_NEO4J_PORT=7697 .venv/bin/python -m benchmarks.load --workers 2 --search-clients 2 --page-clients 2
+    LOOKALIKE_NEO4J_PORT_BENCH=7697 .venv/bin/python -m benchmarks.load --workers 2 --search-clients 2 --page-clients 2
 
 Starts the bench Neo4j (`scripts/neo4j start bench`) unless NEO4J_BOLT_URL is set, imports the demo
 catalog into its own SQLite file (var/bench/load.sqlite3, embedded once, then re-projected from stored
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var" / "bench"
 DB_PATH = VAR / "load.sqlite3"
 DEFAULT_DEMO = ROOT.parent / "shared" / "datasets" / "grocery-store"
-BENCH_PORT = os.environ.get("LOOKALIKE_NEO4J_PORT", "7689")
+BENCH_PORT = os.environ.get("LOOKALIKE_NEO4J_PORT_BENCH", "7689")
 WRITE_NAME = "Load write"
 REQUEST_TIMEOUT_S = 30
 
@@ -153,7 +153,7 @@ def _loop(stop: threading.Event, stats: Stats, call, pause_s: float = 0.0) -> No
 
 def run(args: argparse.Namespace) -> dict:
     if "NEO4J_BOLT_URL" not in os.environ:
-        subprocess.run(["scripts/neo4j", "start", "bench"], cwd=ROOT, check=True, env={**os.environ, "LOOKALIKE_NEO4J_PORT": BENCH_PORT})
+        subprocess.run(["scripts/neo4j", "start", "bench"], cwd=ROOT, check=True, env={**os.environ, "LOOKALIKE_NEO4J_PORT_BENCH": BENCH_PORT})
     env = _env(args)  # after the start: a first start writes the bench password
     token = catalog_prepare(env, args.demo)
     rows = sqlite3.connect(DB_PATH).execute("SELECT slug FROM catalog_product").fetchall()

@@ -128,7 +128,8 @@ class ProductAdmin(admin.ModelAdmin):
             for obj in [*formset.new_objects, *(o for o, _ in formset.changed_objects)]
         ]
         if saved:
-            # Registered after the images' sync callbacks, so it runs once they are embedded and in the graph.
+            # Registered after the images' sync callbacks, so with the immediate task backend (the default) it
+            # runs once they are embedded and in the graph; with a queued one the images' column shows it later.
             transaction.on_commit(lambda: near_duplicates_warn(request, saved))
 
     @admin.action(description="Re-embed and re-sync the images of selected products")

@@ -7,15 +7,14 @@ drift: re-syncing them cannot help until someone replaces the file.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable
 
 from catalog.models import Product, ProductImage, SyncStatus
 from search.embeddings import Backbone
 from search.graph import graph_store
 from search.graph.base import SimilarEdge
-from search.indexing import images_sync, orphans_remove, schema_ensure_once
+from search.indexing import images_sync, orphans_remove, schema_ensure_once, schema_forget
 from search.similar_edges import product_similar_refresh
 
 Progress = Callable[[int], None]
@@ -41,7 +40,7 @@ class Drift:
         return sum(count for name, count in self.counts().items() if name != "failed_images")
 
     def images_to_resync(self) -> set[int]:
-        return (self.missing_images | self.misplaced_images | self.wrong_dimension_images) - self.orphan_images
+        return self.missing_images | self.misplaced_images | self.wrong_dimension_images
 
 
 def graph_drift_find(*, backbone: Backbone) -> Drift:
@@ -103,19 +102,17 @@ def graph_drift_fix(*, drift: Drift, backbone: Backbone, progress: Progress | No
 
 
 def _stale_models_drop(*, backbone: Backbone) -> None:
-    """Other backbones' nodes go; if one of them is still served, searches are switched to the configured
-    backbone first (a whole `reembed`), so the shop never loses its index."""
+    """Other backbones' nodes go, except the served one's: switching backbones is `reembed`'s work, with its
+    progress and report, never a side effect of a check (the command says to run it)."""
     store = graph_store()
-    stale = {shape.model for shape in store.image_shapes() if shape.model and shape.model != backbone.name}
-    if store.serving_model() in stale:
-        from search.reembed import backbone_reembed  # imports indexing too; only needed here
-
-        backbone_reembed(progress=_quiet_progress)
-        stale.discard(store.serving_model())
-    for model in sorted(stale - {store.serving_model()}):
+    for model in sorted(store.image_models() - {backbone.name, store.serving_model()}):
         store.model_drop(model)
+        schema_forget(model)
 
 
-@contextmanager
-def _quiet_progress(total: int, description: str, unit: str) -> Iterator[Progress]:
-    yield lambda n: None
+def serving_mismatch(*, backbone: Backbone) -> str:
+    """A reason the served model is not the configured one, or ""."""
+    served = graph_store().serving_model()
+    if served and served != backbone.name:
+        return f"The graph serves {served} but the configured backbone is {backbone.name}: run `manage.py reembed`."
+    return ""

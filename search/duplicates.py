@@ -14,6 +14,7 @@ from django.conf import settings
 from catalog.models import Product, ProductImage
 from search.embeddings import vector_from_bytes
 from search.graph import graph_store
+from search.serving import serving_model
 
 # Nearest images asked from the index: a product's own photos come first and must not hide the others.
 CANDIDATES = 16
@@ -33,8 +34,8 @@ def image_near_duplicates(image_id: int, *, threshold: float | None = None) -> l
     """
     threshold = settings.LOOKALIKE_NEAR_DUPLICATE_MIN_SCORE if threshold is None else threshold
     image = ProductImage.objects.filter(pk=image_id).only("product_id", "embedding", "embedding_model").first()
-    if image is None or not image.embedding:
-        return []
+    if image is None or not image.embedding or image.embedding_model != serving_model():
+        return []  # not embedded yet, or by a backbone searches no longer (or not yet) read
     vector = vector_from_bytes(bytes(image.embedding)).tolist()
     hits = graph_store().nearest_images(vector, k=CANDIDATES, model=image.embedding_model)
     close = [hit for hit in hits if hit.product_id != image.product_id and hit.score >= threshold]

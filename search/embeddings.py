@@ -122,7 +122,9 @@ def image_decode(
             # Pillow only warns between max_pixels and 2x; treat both as bombs.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(source)
-            if getattr(image, "is_animated", False):  # which frame would be "the product"? ask for a still
+            # Which frame of an animation would be "the product"? Ask for a still. MPO (a JPEG with a second,
+            # e.g. depth or stereo, picture that many phones write) counts as animated but is a photo.
+            if image.format != "MPO" and getattr(image, "is_animated", False):
                 raise InvalidImage("Animated images are not supported; upload a still photo.")
             if image.width * image.height > max_pixels:
                 raise InvalidImage(

@@ -134,6 +134,11 @@ def schema_ensure_once(*, model: str, dimensions: int) -> None:
         _schema_ready_for.add(model)
 
 
+def schema_forget(model: str) -> None:
+    """After a model's nodes, index and constraint are dropped: ensure them again before its next write."""
+    _schema_ready_for.discard(model)
+
+
 def _project(images: Sequence[ProductImage], *, model: str) -> None:
     schema_ensure_once(model=model, dimensions=embedder_active().dimensions)
     store = graph_store()
@@ -169,19 +174,24 @@ def image_unindex(*, image_id: int, product_id: int) -> None:
     store.delete_images([image_id])
     if not Product.objects.filter(pk=product_id).exists():
         return
-    model = embedder_active().name
-    for affected in {product_id, *store.similar_sources(product_id)}:
-        product_similar_refresh(product_id=affected, model=model, offer_back=False)
+    for model in _models_in_use():
+        for affected in {product_id, *store.similar_sources(product_id)}:
+            product_similar_refresh(product_id=affected, model=model, offer_back=False)
 
 
 def product_unindex(*, product_id: int) -> None:
     store = graph_store()
     sources = store.similar_sources(product_id)
     store.delete_products([product_id])
-    model = embedder_active().name
-    for source in sources:
-        if source != product_id:
-            product_similar_refresh(product_id=source, model=model, offer_back=False)
+    for model in _models_in_use():
+        for source in sources:
+            if source != product_id:
+                product_similar_refresh(product_id=source, model=model, offer_back=False)
+
+
+def _models_in_use() -> list[str]:
+    """The configured backbone, and the served one while a `reembed` has yet to switch to it."""
+    return sorted({embedder_active().name, graph_store().serving_model() or embedder_active().name})
 
 
 def orphans_remove() -> tuple[int, int]:

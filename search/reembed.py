@@ -9,6 +9,7 @@ database, and images already synced with the new model are skipped.
 
 from __future__ import annotations
 
+import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Callable
@@ -16,8 +17,8 @@ from typing import Callable
 from catalog.models import ProductImage, SyncStatus
 from search.embeddings import embedder_active
 from search.graph import graph_store
-from search.indexing import images_sync, schema_ensure_once
-from search.serving import serving_forget
+from search.indexing import images_sync, schema_ensure_once, schema_forget
+from search.serving import SWITCH_GRACE_S, serving_forget
 from search.similar_edges import similar_rebuild_all
 
 # Images saved while a pass runs are picked up by the next; after this many the switch goes ahead and
@@ -81,6 +82,9 @@ def backbone_reembed(*, everything: bool = False, progress: ProgressFactory) -> 
     if report.previous_model != embedder.name:
         store.serving_switch(embedder.name)
         serving_forget()
-        if report.previous_model:
-            store.model_drop(report.previous_model)
+        time.sleep(SWITCH_GRACE_S)  # other processes may still search the old index until their cache expires
+    # Every model but the served one goes, including one left by a run interrupted after its switch.
+    for model in sorted(store.image_models() - {embedder.name}):
+        store.model_drop(model)
+        schema_forget(model)
     return report

@@ -10,8 +10,9 @@ from django.conf import settings
 from search.embeddings import Embedder, embedder_get
 from search.graph import graph_store
 
-# A switch is seen by every process within this long; meanwhile the old model's index still exists.
+# A switch is seen by every process within this long; `reembed` keeps the old model's index for twice that.
 SERVING_CACHE_S = 5.0
+SWITCH_GRACE_S = 2 * SERVING_CACHE_S
 _cached: tuple[float, str] | None = None
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
+import numpy as np
 from django.conf import settings
 
 from catalog.models import ProductImage
@@ -20,6 +21,10 @@ OVERFETCH_PER_PRODUCT = 4
 
 
 def product_vectors(product_id: int, model: str) -> list:
+    """The database caches the configured backbone's vectors; another model's (the one still served
+    while `reembed` runs) are read from the graph."""
+    if model != settings.LOOKALIKE_BACKBONE:
+        return [np.asarray(v, dtype=np.float32) for v in graph_store().image_vectors(product_id, model=model)]
     rows = ProductImage.objects.filter(
         product_id=product_id, embedding_model=model, embedding__isnull=False
     ).values_list("embedding", flat=True)

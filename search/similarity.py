@@ -88,10 +88,11 @@ def _nearest_product_hits(
 
 def products_nearest(
     *, vector: Sequence[float] | np.ndarray, k: int, offset: int = 0, where: ProductFilter = ProductFilter(),
-    min_score: float | None = None,
+    min_score: float | None = None, model: str | None = None,
 ) -> list[ProductMatch]:
-    """Products ranked by their best image's cosine similarity to `vector`: one entry per product."""
-    model = serving_model()
+    """Products ranked by their best image's cosine similarity to `vector`: one entry per product.
+    `model` is the one that made `vector` (default: the served one)."""
+    model = model or serving_model()
     hits = _nearest_product_hits(vector, need=offset + k, model=model, where=where, min_score=min_score)[offset:]
     by_product = {hit.product_id: hit for hit in hits}
     products = products_by_ids_in_order([hit.product_id for hit in hits])
@@ -155,4 +156,5 @@ def search_by_image(
         liked.insert(0, embedder.embed_one(image))
     where = replace(where, exclude_ids=(*where.exclude_ids, *liked_ids, *disliked_ids))
     vector = query_vector_compose(liked=liked, disliked=disliked)
-    return products_nearest(vector=vector, k=k, offset=offset, where=where, min_score=min_score)
+    # The model that embedded the query, even if the served one switched meanwhile.
+    return products_nearest(vector=vector, k=k, offset=offset, where=where, min_score=min_score, model=embedder.name)

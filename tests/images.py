@@ -86,7 +86,14 @@ def odd_but_valid(image: Image.Image) -> dict[str, bytes]:
         "palette_png": encode(image.quantize(256), "PNG"),
         "palette_gif": encode(image.quantize(256), "GIF"),
         "webp": encode(image, "WEBP", quality=95),
+        "mpo_two_pictures": mpo(image),  # as phones write: a JPEG with a second picture
     }
+
+
+def mpo(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "MPO", quality=95, save_all=True, append_images=[image.resize((image.width // 2, image.height // 2))])
+    return buffer.getvalue()
 
 
 def invalid(image: Image.Image) -> dict[str, bytes]:

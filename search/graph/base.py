@@ -113,6 +113,10 @@ class GraphStore(ABC):
         """Delete a model's image nodes, vector index and SIMILAR_TO edges (after switching away)."""
 
     @abstractmethod
+    def image_models(self) -> set[str]:
+        """The models that have image nodes in the graph (one while serving, two during a reembed)."""
+
+    @abstractmethod
     def image_vectors(self, product_id: int, *, model: str) -> list[list[float]]:
         """The stored vectors of a product's images made by `model`."""
 

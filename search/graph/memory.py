@@ -54,6 +54,9 @@ class InMemoryGraphStore(GraphStore):
         self.similar.pop(model, None)
         self.dimensions.pop(model, None)
 
+    def image_models(self) -> set[str]:
+        return {model for model, _ in self.images}
+
     def image_vectors(self, product_id: int, *, model: str) -> list[list[float]]:
         found = sorted((i.image_id, i) for (m, _), i in self.images.items() if m == model and i.product_id == product_id)
         return [list(i.embedding) for _, i in found]

@@ -99,6 +99,13 @@ _UNAVAILABLE = (
 )
 
 
+def _index_missing(exc: neo4j.exceptions.ClientError) -> bool:
+    # A model's vector index is dropped by a switch and rebuilt by reembed: for that while, searches of it
+    # are "unavailable" (503, retried), not a bug. Neo4j says so only in the message.
+    message = (exc.message or "").lower()
+    return "index" in message and ("no such" in message or "not online" in message or "does not exist" in message)
+
+
 def _translating_unavailable(method: Callable[..., T]) -> Callable[..., T]:
     @functools.wraps(method)
     def wrapper(*args: Any, **kwargs: Any) -> T:
@@ -106,6 +113,10 @@ def _translating_unavailable(method: Callable[..., T]) -> Callable[..., T]:
             return method(*args, **kwargs)
         except _UNAVAILABLE as exc:
             raise GraphUnavailable(f"Neo4j is unavailable: {exc.__class__.__name__}: {exc}") from exc
+        except neo4j.exceptions.ClientError as exc:
+            if _index_missing(exc):
+                raise GraphUnavailable(f"The vector index is not available right now: {exc.message}") from exc
+            raise
 
     return wrapper
 
@@ -261,6 +272,9 @@ class Neo4jGraphStore(GraphStore):
                 f"CALL (i) {{ SET i:{_model_label(model)} }} IN TRANSACTIONS OF 5000 ROWS",
                 model=model,
             )
+            # Its own index, so the model served before the upgrade is searchable again without a reembed.
+            [[dimensions]] = _query("MATCH (i:Image {model: $model}) RETURN size(i.embeddings) LIMIT 1", model=model)
+            self._vector_index_create(model=model, dimensions=dimensions)
         if len(models) == 1:  # a one-model legacy graph: its edges and its serving state are that model's
             _query("MERGE (s:IndexState {key: 'serving'}) ON CREATE SET s.model = $model", model=models[0])
             _query(
@@ -287,6 +301,10 @@ class Neo4jGraphStore(GraphStore):
         )
         _query(f"DROP INDEX {vector_index_name(model)} IF EXISTS")
         _query(f"DROP CONSTRAINT {_model_label(model)}_image_id IF EXISTS")
+
+    @_translating_unavailable
+    def image_models(self) -> set[str]:
+        return {row[0] for row in _query("MATCH (i:Image) WHERE i.model IS NOT NULL RETURN DISTINCT i.model")}
 
     @_translating_unavailable
     def image_vectors(self, product_id: int, *, model: str) -> list[list[float]]:
@@ -530,8 +548,8 @@ class Neo4jGraphStore(GraphStore):
             MATCH (i:Image)
             OPTIONAL MATCH (p:Product)-[:HAS_IMAGE]->(i)
             // An image hanging off no product, or off several, has no single owner: reported as None.
-            RETURN i.image_id, CASE WHEN count(p) = 1 THEN min(p.product_id) END, i.model,
-                   coalesce(size(i.embeddings), 0)
+            WITH i, count(p) AS owners, min(p.product_id) AS product_id
+            RETURN i.image_id, CASE WHEN owners = 1 THEN product_id END, i.model, coalesce(size(i.embeddings), 0)
             """
         )
         return [ImageShape(image_id=i, product_id=p, model=m, dimensions=d) for i, p, m, d in rows]

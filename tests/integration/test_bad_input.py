@@ -28,7 +28,7 @@ HOSTILE_STRINGS = [
 ]
 NOT_SLUGS = [s for s in HOSTILE_STRINGS if not re.fullmatch(r"[-\w]+", s)]
 ODD_SUFFIXES = {"cmyk_jpeg": ".jpg", "rgb48_png": ".png", "alpha_png": ".png", "palette_png": ".png",
-                "palette_gif": ".gif", "webp": ".webp"}
+                "palette_gif": ".gif", "webp": ".webp", "mpo_two_pictures": ".jpg"}
 
 
 @pytest.fixture(scope="module")

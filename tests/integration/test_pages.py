@@ -84,6 +84,7 @@ def test_product_page_draws_its_neighbourhood_with_links_and_scores(client, demo
     response = client.get(product.get_absolute_url())
     page = response.content.decode()
     svg = page[page.index("<svg"):page.index("</svg>")]
+    assert response.context["similar"]
     for match in response.context["similar"]:
         assert f'href="{match.product.get_absolute_url()}"' in svg
         assert f">{match.score:.2f}<" in svg

@@ -11,6 +11,8 @@ from catalog.models import Product, ProductImage, SyncStatus
 from search import indexing
 from search.graph import GraphUnavailable
 from search.graph.memory import InMemoryGraphStore
+from search import reembed
+from search.graph.base import ImageRecord
 from search.reembed import backbone_reembed
 from search.similarity import search_by_image
 from tests.factories import image_add_from_path, product_make
@@ -31,9 +33,10 @@ def _no_progress(total, description, unit):
 
 
 @pytest.fixture
-def synced_catalog(memory_graph, grocery_dir, settings):
+def synced_catalog(memory_graph, grocery_dir, settings, monkeypatch):
     # reembed covers the whole catalog: out with rows other tests left for the session (rolled back after).
     Product.objects.all().delete()
+    monkeypatch.setattr(reembed, "SWITCH_GRACE_S", 0)  # one process here: no other cache to wait for
     settings.LOOKALIKE_SIMILAR_MIN_SCORE = -1.0
     images = [image_add_from_path(product_make(name), grocery_dir / path) for name, path in PHOTOS.items()]
     indexing.images_sync([image.pk for image in images])
@@ -106,3 +109,25 @@ def test_reembed_with_the_served_backbone_changes_nothing_but_stale_images(synce
     report = backbone_reembed(progress=_no_progress)
     assert not report.switched and report.embedded == 0 and report.products_linked == 3
     assert memory_graph.serving_model() == "efficientnet_lite0"
+
+
+def test_a_run_stopped_after_its_switch_has_its_old_vectors_dropped_by_the_next(synced_catalog, memory_graph, second_backbone, settings):
+    settings.LOOKALIKE_BACKBONE = second_backbone.name
+    backbone_reembed(progress=_no_progress)
+    leftover = synced_catalog[0]  # as if the run had been stopped between the switch and the drop
+    memory_graph.upsert_images([ImageRecord(leftover.pk, leftover.product_id, "x.jpg", [1.0] * 1280, "efficientnet_lite0")])
+
+    report = backbone_reembed(progress=_no_progress)
+
+    assert not report.switched and memory_graph.image_models() == {second_backbone.name}
+
+
+def test_check_graph_reports_a_pending_switch_but_never_makes_it(synced_catalog, memory_graph, second_backbone, settings, capsys):
+    from django.core.management import CommandError, call_command
+
+    settings.LOOKALIKE_BACKBONE = second_backbone.name
+    with pytest.raises(CommandError, match="drifted"):
+        call_command("check_graph", "--fix")
+    assert "run `manage.py reembed`" in capsys.readouterr().out
+    assert memory_graph.serving_model() == "efficientnet_lite0"
+    assert "efficientnet_lite0" in memory_graph.image_models()

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from search.consistency import Drift, graph_drift_find, graph_drift_fix
+from search.consistency import Drift, graph_drift_find, graph_drift_fix, serving_mismatch
 from search.embeddings import backbone_get
 from search.graph import GraphUnavailable
 from search.progress import progress_bar
@@ -27,8 +27,11 @@ class Command(BaseCommand):
                     graph_drift_fix(drift=drift, backbone=backbone, progress=update)
                 drift = graph_drift_find(backbone=backbone)
                 self._report("After --fix", drift)
+            mismatch = serving_mismatch(backbone=backbone)
         except GraphUnavailable as exc:
             raise CommandError(f"{exc}. Start Neo4j and run check_graph again.") from exc
+        if mismatch:
+            self.stdout.write(mismatch)
         if drift.total:
             raise CommandError(f"The graph has drifted from the catalog: {drift.total} problems"
                                f"{'' if fix else '; run check_graph --fix'}.")
