@@ -44,8 +44,8 @@ def database_migrate() -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
-def demo_import(dataset: Path) -> dict[str, int]:
-    """Empty graph and catalog, then the demo catalog through the real command: product name -> id."""
+def demo_import(dataset: Path) -> None:
+    """Empty graph and catalog, then the demo catalog through the real command."""
     from django.core.management import call_command
 
     from catalog.models import Category, Product
@@ -59,4 +59,3 @@ def demo_import(dataset: Path) -> dict[str, int]:
         Category.objects.all().delete()
     serving_forget()
     call_command("import_catalog", str(dataset), "--shop-photos", str(SHOP_PHOTOS_PER_PRODUCT))
-    return dict(Product.objects.values_list("name", "pk"))
