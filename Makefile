@@ -44,11 +44,15 @@ test: setup neo4j-test-start
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (not tests): embedding throughput, then search latency/recall on the separate bench Neo4j
-# (127.0.0.1:7689, cleared and filled with 10k then 100k synthetic images; about 10 minutes).
+# (127.0.0.1:7689, cleared and filled with 10k then 100k synthetic images; about 10 minutes), then the
+# search request end to end, SIMILAR_TO upkeep and retrieval quality on the demo photos (about 8 minutes).
 bench: setup
 	$(PY) -m benchmarks.embedding_throughput --count 128 --batch-sizes 1,2,4,8,32
 	scripts/neo4j start bench
 	LOOKALIKE_NEO4J_INSTANCE=bench DJANGO_DEBUG=1 $(PY) -m benchmarks.search_latency --sizes 10000,100000
+	LOOKALIKE_NEO4J_INSTANCE=bench $(PY) -m benchmarks.search_request --dataset $(DEMO_DATA)
+	LOOKALIKE_NEO4J_INSTANCE=bench $(PY) -m benchmarks.similarity_graph
+	LOOKALIKE_NEO4J_INSTANCE=bench $(PY) -m benchmarks.retrieval_quality --dataset $(DEMO_DATA)
 
 # Load test (not a test): gunicorn + production settings on loopback, the demo catalog, the bench Neo4j.
 load: setup
