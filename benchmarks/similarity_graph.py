@@ -38,6 +38,9 @@ from search.tasks import sync_deferred  # noqa: E402
 
 MODEL = "benchmark"
 DB_BATCH = 2000
+# The synthetic vectors stand for the configured backbone's, which the database caches (as images_sync
+# leaves them); any other model's vectors would be read from the graph, the path of a pending reembed.
+settings.LOOKALIKE_BACKBONE = MODEL
 
 SEED_ALL_PAIRS = """
 MATCH (a:Image), (b:Image) WHERE id(a) < id(b)
