@@ -17,6 +17,7 @@ from catalog.models import Product, ProductImage, SyncStatus
 from catalog.services import file_sha256
 from search.embeddings import InvalidImage, embedder_active, image_decode, vector_from_bytes, vector_to_bytes
 from search.graph import GraphUnavailable, ImageRecord, ProductRecord, graph_store
+from search.serving import serving_model
 from search.similar_edges import product_similar_refresh
 
 logger = logging.getLogger("lookalike.indexing")
@@ -190,8 +191,9 @@ def product_unindex(*, product_id: int) -> None:
 
 
 def _models_in_use() -> list[str]:
-    """The configured backbone, and the served one while a `reembed` has yet to switch to it."""
-    return sorted({embedder_active().name, graph_store().serving_model() or embedder_active().name})
+    """The configured backbone, and the served one while a `reembed` has yet to switch to it (names only:
+    refreshing similar items reads stored vectors, so no model is loaded)."""
+    return sorted({settings.LOOKALIKE_BACKBONE, serving_model()})
 
 
 def orphans_remove() -> tuple[int, int]:

@@ -16,6 +16,7 @@ from search.embeddings import InvalidImage, image_decode
 from search.graph import graph_store
 from search.graph.base import ImageHit, ProductFilter
 from search.serving import embedder_serving, serving_model
+from search.similar_edges import product_vectors
 
 # The index is asked for k * this many images first, then 4x more while products are still missing.
 SEARCH_OVERFETCH = 4
@@ -79,10 +80,10 @@ def _nearest_product_hits(
         if len(best) >= need or index_exhausted or below_min_score:
             return sorted(best.values(), key=lambda h: (-h.score, h.product_id))[:need]
         passing = len(result.hits) / result.candidates
-        if passing < SELECTIVE_FILTER_SHARE:
-            return store.nearest_products_exact(vector, k=need, model=model, where=where, min_score=min_score)
-        fetch = max(fetch * 2, math.ceil(need * SEARCH_OVERFETCH / passing))
-        if fetch > SEARCH_MAX_FETCH:
+        selective = passing < SELECTIVE_FILTER_SHARE
+        if not selective:
+            fetch = max(fetch * 2, math.ceil(need * SEARCH_OVERFETCH / passing))
+        if selective or fetch > SEARCH_MAX_FETCH:
             return store.nearest_products_exact(vector, k=need, model=model, where=where, min_score=min_score)
 
 
@@ -113,7 +114,7 @@ def query_vector_compose(*, liked: Sequence[np.ndarray], disliked: Sequence[np.n
 
 
 def product_vector(*, product_id: int, model: str) -> np.ndarray:
-    vectors = graph_store().image_vectors(product_id, model=model)
+    vectors = product_vectors(product_id, model)
     if not vectors:
         raise InvalidQuery(f"Product {product_id} does not exist or has no embedded images.")
     mean = np.mean(vectors, axis=0)

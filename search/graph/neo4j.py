@@ -265,7 +265,7 @@ class Neo4jGraphStore(GraphStore):
         _query(f"DROP INDEX {_LEGACY_VECTOR_INDEX} IF EXISTS")
         for [name] in legacy_constraints:
             _query(f"DROP CONSTRAINT {_checked_identifier(name)}")  # a name read from Neo4j itself
-        models = [row[0] for row in _query("MATCH (i:Image) WHERE i.model IS NOT NULL RETURN DISTINCT i.model")]
+        models = sorted(self.image_models())
         for model in models:
             _query(
                 f"MATCH (i:Image {{model: $model}}) WHERE NOT i:{_model_label(model)} "
