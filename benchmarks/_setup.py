@@ -33,8 +33,12 @@ def django_temp(name: str) -> Path:
 
 
 def arguments_with_dataset(description: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET, help="the Grocery Store dataset folder")
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--dataset", type=Path, default=DEFAULT_DATASET, help="the Grocery Store dataset folder"
+    )
     return parser
 
 

@@ -15,7 +15,9 @@ import torch
 
 from search.embeddings import BACKBONES, BackboneUnavailable, Embedder, image_decode
 
-DEFAULT_IMAGES = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "grocery-store" / "train"
+DEFAULT_IMAGES = (
+    Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "grocery-store" / "train"
+)
 MAX_PIXELS = 40_000_000
 
 
@@ -32,8 +34,12 @@ def main() -> None:
 
     paths = sorted(args.images.rglob("*.jpg"))[: args.count]
     decoded = [image_decode(str(p), max_pixels=MAX_PIXELS) for p in paths]
-    print(f"{len(paths)} images from {args.images}; torch {torch.__version__}; {torch.get_num_threads()} threads max\n")
-    print("| backbone | threads | batch | model alone (img/s) | decode + preprocess + model (img/s) | pipeline / model |")
+    print(
+        f"{len(paths)} images from {args.images}; torch {torch.__version__}; {torch.get_num_threads()} threads max\n"
+    )
+    print(
+        "| backbone | threads | batch | model alone (img/s) | decode + preprocess + model (img/s) | pipeline / model |"
+    )
     print("|---|---|---|---|---|---|")
     for name, backbone in BACKBONES.items():
         try:
@@ -45,8 +51,10 @@ def main() -> None:
             torch.set_num_threads(threads)
             for batch_size in (int(b) for b in args.batch_sizes.split(",")):
                 list(embedder.embed_many(decoded[:batch_size], batch_size=batch_size))  # warm-up
-                batches = [torch.stack([embedder.preprocess(im) for im in decoded[i:i + batch_size]])
-                           for i in range(0, len(decoded), batch_size)]
+                batches = [
+                    torch.stack([embedder.preprocess(im) for im in decoded[i : i + batch_size]])
+                    for i in range(0, len(decoded), batch_size)
+                ]
                 started = time.perf_counter()
                 with torch.inference_mode():
                     for batch in batches:
@@ -57,8 +65,10 @@ def main() -> None:
                 for _ in embedder.embed_many(images, batch_size=batch_size):
                     pass
                 pipeline_s = time.perf_counter() - started
-                print(f"| {name} | {threads} | {batch_size} | {_rate(len(paths), model_s)} | "
-                      f"{_rate(len(paths), pipeline_s)} | {model_s / pipeline_s:.2f} |")
+                print(
+                    f"| {name} | {threads} | {batch_size} | {_rate(len(paths), model_s)} | "
+                    f"{_rate(len(paths), pipeline_s)} | {model_s / pipeline_s:.2f} |"
+                )
     large_jpeg_decode(paths[0])
 
 

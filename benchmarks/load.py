@@ -53,34 +53,48 @@ class Stats:
                 self.latencies_ms.append((time.perf_counter() - started) * 1000)
 
     def row(self, name: str, duration_s: float) -> str:
-        q = statistics.quantiles(self.latencies_ms, n=100) if len(self.latencies_ms) > 1 else [float("nan")] * 99
+        q = (
+            statistics.quantiles(self.latencies_ms, n=100)
+            if len(self.latencies_ms) > 1
+            else [float("nan")] * 99
+        )
         errors = sum(self.errors.values())
         detail = f" ({', '.join(f'{k}: {v}' for k, v in self.errors.items())})" if errors else ""
-        return (f"| {name} | {len(self.latencies_ms)} | {len(self.latencies_ms) / duration_s:.2f} | "
-                f"{q[49]:.0f} / {q[94]:.0f} / {q[98]:.0f} | {errors}{detail} |")
+        return (
+            f"| {name} | {len(self.latencies_ms)} | {len(self.latencies_ms) / duration_s:.2f} | "
+            f"{q[49]:.0f} / {q[94]:.0f} / {q[98]:.0f} | {errors}{detail} |"
+        )
 
 
 def _env(args: argparse.Namespace) -> dict[str, str]:
     password_file = ROOT / "var" / "neo4j" / "bench" / "password"
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "config.settings_production",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": f"sqlite:///{DB_PATH}",
-        "LOOKALIKE_MEDIA_ROOT": str(VAR / "media"),
-        "LOOKALIKE_NEO4J_INSTANCE": "bench",
-        "LOOKALIKE_SEARCH_ANON_RATE": "1000000/min",  # the anonymous throttle would cap the measurement
-        "LOOKALIKE_TORCH_THREADS": str(args.torch_threads),
-    })
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings_production",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "DATABASE_URL": f"sqlite:///{DB_PATH}",
+            "LOOKALIKE_MEDIA_ROOT": str(VAR / "media"),
+            "LOOKALIKE_NEO4J_INSTANCE": "bench",
+            "LOOKALIKE_SEARCH_ANON_RATE": "1000000/min",  # the anonymous throttle would cap the measurement
+            "LOOKALIKE_TORCH_THREADS": str(args.torch_threads),
+        }
+    )
     env.setdefault("NEO4J_BOLT_URL", f"bolt://127.0.0.1:{BENCH_PORT}")
     env.setdefault("NEO4J_PASSWORD", password_file.read_text().strip() if password_file.exists() else "")
     return env
 
 
 def _manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
     if result.returncode:
         raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
@@ -91,14 +105,24 @@ def catalog_prepare(env: dict[str, str], demo: Path) -> str:
     VAR.mkdir(parents=True, exist_ok=True)
     _manage(env, "migrate", "--noinput")
     _manage(env, "shell", "-c", "from search.graph import graph_store; graph_store().clear()")
-    _manage(env, "shell", "-c", f"from catalog.models import Product; Product.objects.filter(name__startswith={WRITE_NAME!r}).delete()")
+    _manage(
+        env,
+        "shell",
+        "-c",
+        f"from catalog.models import Product; Product.objects.filter(name__startswith={WRITE_NAME!r}).delete()",
+    )
     print(_manage(env, "import_catalog", str(demo)).strip().splitlines()[-1])
     _manage(env, "sync_graph", "--all")  # the graph was cleared: re-project from the stored embeddings
-    return _manage(env, "shell", "-c", (
-        "from django.contrib.auth import get_user_model; from rest_framework.authtoken.models import Token; "
-        "u, _ = get_user_model().objects.get_or_create(username='loadstaff', defaults={'is_staff': True}); "
-        "print(Token.objects.get_or_create(user=u)[0].key)"
-    )).split()[-1]  # the last line: app start-up may print before it
+    return _manage(
+        env,
+        "shell",
+        "-c",
+        (
+            "from django.contrib.auth import get_user_model; from rest_framework.authtoken.models import Token; "
+            "u, _ = get_user_model().objects.get_or_create(username='loadstaff', defaults={'is_staff': True}); "
+            "print(Token.objects.get_or_create(user=u)[0].key)"
+        ),
+    ).split()[-1]  # the last line: app start-up may print before it
 
 
 def _children(pid: int) -> list[int]:
@@ -113,11 +137,20 @@ def _rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def _multipart(fields: dict[str, str], file_name: str, file_bytes: bytes, file_field: str) -> tuple[bytes, str]:
+def _multipart(
+    fields: dict[str, str], file_name: str, file_bytes: bytes, file_field: str
+) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields.items()]
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{file_name}"\r\n'
-                 f"Content-Type: image/jpeg\r\n\r\n".encode() + file_bytes + b"\r\n")
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{file_name}"\r\n'
+        f"Content-Type: image/jpeg\r\n\r\n".encode()
+        + file_bytes
+        + b"\r\n"
+    )
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
@@ -125,7 +158,9 @@ class Client:
     def __init__(self, base: str, token: str = "") -> None:
         self.base, self.token = base, token
 
-    def request(self, method: str, path: str, body: bytes | None = None, content_type: str = "") -> tuple[int, bytes]:
+    def request(
+        self, method: str, path: str, body: bytes | None = None, content_type: str = ""
+    ) -> tuple[int, bytes]:
         # As the TLS-terminating proxy would: the production profile redirects plain HTTP.
         headers = {"X-Forwarded-Proto": "https", "Host": "127.0.0.1"}
         if content_type:
@@ -153,7 +188,12 @@ def _loop(stop: threading.Event, stats: Stats, call, pause_s: float = 0.0) -> No
 
 def run(args: argparse.Namespace) -> dict:
     if "NEO4J_BOLT_URL" not in os.environ:
-        subprocess.run(["scripts/neo4j", "start", "bench"], cwd=ROOT, check=True, env={**os.environ, "LOOKALIKE_NEO4J_PORT_BENCH": BENCH_PORT})
+        subprocess.run(
+            ["scripts/neo4j", "start", "bench"],
+            cwd=ROOT,
+            check=True,
+            env={**os.environ, "LOOKALIKE_NEO4J_PORT_BENCH": BENCH_PORT},
+        )
     env = _env(args)  # after the start: a first start writes the bench password
     token = catalog_prepare(env, args.demo)
     rows = sqlite3.connect(DB_PATH).execute("SELECT slug FROM catalog_product").fetchall()
@@ -162,9 +202,23 @@ def run(args: argparse.Namespace) -> dict:
 
     base = f"http://127.0.0.1:{args.port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", str(args.workers), "--bind", f"127.0.0.1:{args.port}",
-         "--timeout", "120", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--workers",
+            str(args.workers),
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
     )
     try:
         return _measure(args, env, server, base, token, slugs, photos)
@@ -187,13 +241,17 @@ def _measure(args, env, server, base, token, slugs, photos) -> dict:  # type: ig
     written: list[int] = []
 
     def write() -> int:
-        body = json.dumps({"name": f"{WRITE_NAME} {uuid.uuid4().hex[:8]}", "price": "1.00", "category": "apple"})
+        body = json.dumps(
+            {"name": f"{WRITE_NAME} {uuid.uuid4().hex[:8]}", "price": "1.00", "category": "apple"}
+        )
         status, content = staff.request("POST", "/api/v1/products/", body.encode(), "application/json")
         if status != 201:
             return status
         product_id = json.loads(content)["id"]
         upload, content_type = _multipart({}, "photo.jpg", rng.choice(photos), "image")
-        status, content = staff.request("POST", f"/api/v1/products/{product_id}/images/", upload, content_type)
+        status, content = staff.request(
+            "POST", f"/api/v1/products/{product_id}/images/", upload, content_type
+        )
         if status == 201:
             written.append(json.loads(content)["id"])
         return status
@@ -209,10 +267,20 @@ def _measure(args, env, server, base, token, slugs, photos) -> dict:  # type: ig
 
     stop = threading.Event()
     stats = {"search by photo": Stats(), "product page": Stats(), "staff write (create + image)": Stats()}
-    threads = [threading.Thread(target=_loop, args=(stop, stats["search by photo"], search)) for _ in range(args.search_clients)]
-    threads += [threading.Thread(target=_loop, args=(stop, stats["product page"], page)) for _ in range(args.page_clients)]
+    threads = [
+        threading.Thread(target=_loop, args=(stop, stats["search by photo"], search))
+        for _ in range(args.search_clients)
+    ]
+    threads += [
+        threading.Thread(target=_loop, args=(stop, stats["product page"], page))
+        for _ in range(args.page_clients)
+    ]
     if args.writes:  # one staff member adding a product with a photo every few seconds
-        threads.append(threading.Thread(target=_loop, args=(stop, stats["staff write (create + image)"], write, args.write_pause_s)))
+        threads.append(
+            threading.Thread(
+                target=_loop, args=(stop, stats["staff write (create + image)"], write, args.write_pause_s)
+            )
+        )
     started = time.monotonic()
     for thread in threads:
         thread.start()
@@ -223,11 +291,18 @@ def _measure(args, env, server, base, token, slugs, photos) -> dict:  # type: ig
     duration_s = time.monotonic() - started
     rss = {pid: _rss_mib(pid) for pid in _children(server.pid)}
 
-    statuses = sqlite3.connect(DB_PATH).execute(
-        "SELECT i.sync_status, count(*) FROM catalog_productimage i JOIN catalog_product p ON p.id = i.product_id "
-        "WHERE p.name LIKE ? GROUP BY i.sync_status", (f"{WRITE_NAME}%",),
-    ).fetchall()
-    check = subprocess.run([sys.executable, "manage.py", "check_graph"], cwd=ROOT, env=env, capture_output=True, text=True)
+    statuses = (
+        sqlite3.connect(DB_PATH)
+        .execute(
+            "SELECT i.sync_status, count(*) FROM catalog_productimage i JOIN catalog_product p ON p.id = i.product_id "
+            "WHERE p.name LIKE ? GROUP BY i.sync_status",
+            (f"{WRITE_NAME}%",),
+        )
+        .fetchall()
+    )
+    check = subprocess.run(
+        [sys.executable, "manage.py", "check_graph"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     report = [
         f"gunicorn {args.workers} sync workers, torch threads per worker {args.torch_threads}, "
         f"{args.search_clients} search + {args.page_clients} page clients{' + 1 staff writer' if args.writes else ''}, "
@@ -249,7 +324,9 @@ def _measure(args, env, server, base, token, slugs, photos) -> dict:  # type: ig
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--torch-threads", type=int, default=1)
     parser.add_argument("--search-clients", type=int, default=2)
@@ -258,7 +335,9 @@ def main() -> None:
     parser.add_argument("--no-writes", dest="writes", action="store_false")
     parser.add_argument("--write-pause-s", type=float, default=2.0)
     parser.add_argument("--port", type=int, default=8097)
-    parser.add_argument("--demo", type=Path, default=Path(os.environ.get("LOOKALIKE_GROCERY_DIR", DEFAULT_DEMO)))
+    parser.add_argument(
+        "--demo", type=Path, default=Path(os.environ.get("LOOKALIKE_GROCERY_DIR", DEFAULT_DEMO))
+    )
     result = run(parser.parse_args())
     sys.exit(0 if result["ok"] else 1)
 

@@ -13,8 +13,8 @@ import csv
 import io
 import itertools
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -81,20 +81,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
     parser.add_argument("--per-class", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy machine)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads (1 is fastest on a busy machine)"
+    )
     parser.add_argument("--backbone", default="efficientnet_lite0")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
     photos = _photos(args.dataset, args.per_class)
     embedder = embedder_get(args.backbone)
-    vectors = np.stack(list(embedder.embed_many(image_decode(str(path), max_pixels=MAX_PIXELS) for _, path in photos)))
+    vectors = np.stack(
+        list(embedder.embed_many(image_decode(str(path), max_pixels=MAX_PIXELS) for _, path in photos))
+    )
     full = [Image.open(path).convert("RGB") for _, path in photos]  # edits start from the full-size photo
     iconic = np.array(["_Iconic" in path.name for _, path in photos])
     edited: dict[str, list[float]] = {}
     for name, edit in EDITS.items():
         # Copies go through the same decoding as uploads (image_decode), as the admin's would.
-        copies = np.stack(list(embedder.embed_many(image_decode(_jpeg(edit(im)), max_pixels=MAX_PIXELS) for im in full)))
+        copies = np.stack(
+            list(embedder.embed_many(image_decode(_jpeg(edit(im)), max_pixels=MAX_PIXELS) for im in full))
+        )
         scores = np.sum(vectors * copies, axis=1)
         edited[f"{name} (shop photos)"] = [float(v) for v in scores[~iconic]]
         edited[f"{name} (catalogue photos)"] = [float(v) for v in scores[iconic]]
@@ -105,8 +111,10 @@ def main() -> None:
         (same_class if labels[i] == labels[j] else other_class).append(float(vectors[i] @ vectors[j]))
     nearest_other_photo = [float(np.max(np.delete(vectors @ v, i))) for i, v in enumerate(vectors)]
 
-    print(f"{len(photos)} photos ({args.per_class} shop photos and the catalogue photo per class) "
-          f"from {args.dataset}, {args.backbone}\n")
+    print(
+        f"{len(photos)} photos ({args.per_class} shop photos and the catalogue photo per class) "
+        f"from {args.dataset}, {args.backbone}\n"
+    )
     print("| pair | n | min | p1 | p5 | median | p95 | p99 | max |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, scores in edited.items():
@@ -120,8 +128,10 @@ def main() -> None:
     for threshold in (0.80, 0.85, 0.88, 0.90, 0.92):
         caught = {name: np.mean(np.array(scores) >= threshold) for name, scores in edited.items()}
         flagged = np.mean(np.array(nearest_other_photo) >= threshold)
-        print(f"threshold {threshold:.2f}: distinct photos flagged {flagged:.1%}; copies caught "
-              + ", ".join(f"{name} {share:.0%}" for name, share in caught.items()))
+        print(
+            f"threshold {threshold:.2f}: distinct photos flagged {flagged:.1%}; copies caught "
+            + ", ".join(f"{name} {share:.0%}" for name, share in caught.items())
+        )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks._setup import SHOP_PHOTOS_PER_PRODUCT, arguments_with_dataset, database_migrate, demo_import, django_temp
+from benchmarks._setup import (
+    SHOP_PHOTOS_PER_PRODUCT,
+    arguments_with_dataset,
+    database_migrate,
+    demo_import,
+    django_temp,
+)
 
 django_temp("retrieval-quality")
 
@@ -44,20 +50,25 @@ METRICS = ("fine P@1", "fine hit@5", "fine P@5", "fine R@10", "coarse P@1", "coa
 
 def catalog_exact(model: str) -> tuple[np.ndarray, np.ndarray]:
     """Every stored embedding of the model, and its product id."""
-    rows = list(ProductImage.objects.filter(embedding_model=model).exclude(embedding=None)
-                .values_list("product_id", "embedding"))
+    rows = list(
+        ProductImage.objects.filter(embedding_model=model)
+        .exclude(embedding=None)
+        .values_list("product_id", "embedding")
+    )
     return np.array([p for p, _ in rows]), np.stack([vector_from_bytes(bytes(e)) for _, e in rows])
 
 
 def exact_top(matrix: np.ndarray, image_products: np.ndarray, query: np.ndarray) -> list[int]:
     scores = matrix @ query
     best: dict[int, float] = {}
-    for product_id, score in zip(image_products.tolist(), scores.tolist()):
+    for product_id, score in zip(image_products.tolist(), scores.tolist(), strict=False):
         best[product_id] = max(best.get(product_id, -2.0), score)
     return [p for p, _ in sorted(best.items(), key=lambda item: (-item[1], item[0]))[:K]]
 
 
-def metrics(top: list[int], *, query_product: int, category: dict[int, int], class_size: dict[int, int]) -> dict[str, float]:
+def metrics(
+    top: list[int], *, query_product: int, category: dict[int, int], class_size: dict[int, int]
+) -> dict[str, float]:
     query_class = category[query_product]
     same_class = [category[p] == query_class for p in top]
     return {
@@ -91,15 +102,26 @@ def evaluate(name: str, dataset: Path, step: int) -> tuple[dict, dict, dict]:
             results = search_by_image(upload=SimpleUploadedFile(path.name, content, "image/jpeg"), k=K)
             top = [match.product.pk for match in results]
             # The vector search_by_image searched with: same decode, same model, same normalisation.
-            image = image_decode(SimpleUploadedFile(path.name, content), max_pixels=settings.LOOKALIKE_MAX_IMAGE_PIXELS)
+            image = image_decode(
+                SimpleUploadedFile(path.name, content), max_pixels=settings.LOOKALIKE_MAX_IMAGE_PIXELS
+            )
             vector = query_vector_compose(liked=[embedder.embed_one(image)])
             top_exact = exact_top(matrix, image_products, vector)
             query_product = products[label].pk
-            ours[category[query_product]].append(metrics(top, query_product=query_product, category=category, class_size=class_size))
-            exact[category[query_product]].append(metrics(top_exact, query_product=query_product, category=category, class_size=class_size))
+            ours[category[query_product]].append(
+                metrics(top, query_product=query_product, category=category, class_size=class_size)
+            )
+            exact[category[query_product]].append(
+                metrics(top_exact, query_product=query_product, category=category, class_size=class_size)
+            )
             same_lists += top == top_exact
             update(1)
-    summary = {"queries": len(queries), "products": len(products), "images": len(matrix), "same_lists": same_lists}
+    summary = {
+        "queries": len(queries),
+        "products": len(products),
+        "images": len(matrix),
+        "same_lists": same_lists,
+    }
     return ours, exact, summary
 
 
@@ -135,8 +157,11 @@ def class_table(ours: dict, exact: dict) -> list[str]:
     for class_id in sorted(ours, key=lambda c: names[c]):
         cells = [mean(ours, m, {class_id}) for m in ("fine P@1", "coarse P@1", "coarse P@5", "coarse R@10")]
         diff = max(abs(mean(ours, m, {class_id}) - mean(exact, m, {class_id})) for m in METRICS)
-        lines.append(f"| {names[class_id]} | {sizes[class_id]} | {len(ours[class_id])} | "
-                     + " | ".join(f"{c:.3f}" for c in cells) + f" | {diff:.3f} |")
+        lines.append(
+            f"| {names[class_id]} | {sizes[class_id]} | {len(ours[class_id])} | "
+            + " | ".join(f"{c:.3f}" for c in cells)
+            + f" | {diff:.3f} |"
+        )
     return lines
 
 

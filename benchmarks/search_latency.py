@@ -52,14 +52,21 @@ def synthetic(images: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nda
     """Clustered vectors (like real embeddings, unlike uniform noise): product ids, categories, vectors."""
     products = images // IMAGES_PER_PRODUCT
     centres = _unit(rng.normal(size=(max(products // 20, 1), DIMENSIONS)))
-    product_centre = _unit(centres[rng.integers(0, len(centres), products)] + 0.6 * _unit(rng.normal(size=(products, DIMENSIONS))))
+    product_centre = _unit(
+        centres[rng.integers(0, len(centres), products)]
+        + 0.6 * _unit(rng.normal(size=(products, DIMENSIONS)))
+    )
     product_ids = np.repeat(np.arange(1, products + 1), IMAGES_PER_PRODUCT)
-    vectors = _unit(product_centre[product_ids - 1] + 0.35 * _unit(rng.normal(size=(len(product_ids), DIMENSIONS))))
+    vectors = _unit(
+        product_centre[product_ids - 1] + 0.35 * _unit(rng.normal(size=(len(product_ids), DIMENSIONS)))
+    )
     category = np.where(rng.random(products) < 0.05, 0, rng.integers(1, CATEGORIES, products))
     return product_ids, category, vectors
 
 
-def load(product_ids: np.ndarray, category: np.ndarray, vectors: np.ndarray, *, reuse: bool) -> tuple[float, float]:
+def load(
+    product_ids: np.ndarray, category: np.ndarray, vectors: np.ndarray, *, reuse: bool
+) -> tuple[float, float]:
     """Seconds to load the vectors (into a live index, batch by batch) and to build the index afresh."""
     store = graph_store()
     if reuse and store.stats().images == len(vectors):
@@ -67,20 +74,39 @@ def load(product_ids: np.ndarray, category: np.ndarray, vectors: np.ndarray, *, 
     store.clear()
     store.ensure_schema(model=MODEL, dimensions=DIMENSIONS)
     started = time.perf_counter()
-    store.upsert_products([
-        ProductRecord(product_id=int(p), name=f"p{p}", slug=f"p{p}", category=f"c{category[p - 1]:02d}",
-                      category_slug=f"c{category[p - 1]:02d}", price=1.0, in_stock=True)
-        for p in range(1, len(category) + 1)
-    ])
+    store.upsert_products(
+        [
+            ProductRecord(
+                product_id=int(p),
+                name=f"p{p}",
+                slug=f"p{p}",
+                category=f"c{category[p - 1]:02d}",
+                category_slug=f"c{category[p - 1]:02d}",
+                price=1.0,
+                in_stock=True,
+            )
+            for p in range(1, len(category) + 1)
+        ]
+    )
     for start in range(0, len(vectors), LOAD_BATCH):
-        store.upsert_images([
-            ImageRecord(image_id=i + 1, product_id=int(product_ids[i]), path=f"synthetic/{i}", model=MODEL,
-                        embedding=vectors[i].tolist())
-            for i in range(start, min(start + LOAD_BATCH, len(vectors)))
-        ])
+        store.upsert_images(
+            [
+                ImageRecord(
+                    image_id=i + 1,
+                    product_id=int(product_ids[i]),
+                    path=f"synthetic/{i}",
+                    model=MODEL,
+                    embedding=vectors[i].tolist(),
+                )
+                for i in range(start, min(start + LOAD_BATCH, len(vectors)))
+            ]
+        )
     db.cypher_query("CALL db.awaitIndexes(3600)")
     loaded = time.perf_counter()
-    print(f"{len(vectors):,} images loaded in {loaded - started:.0f} s; building the index as reembed does", file=sys.stderr)
+    print(
+        f"{len(vectors):,} images loaded in {loaded - started:.0f} s; building the index as reembed does",
+        file=sys.stderr,
+    )
     store.vector_index_rebuild(model=MODEL, dimensions=DIMENSIONS, even_if_served=True)
     return loaded - started, time.perf_counter() - loaded
 
@@ -112,24 +138,44 @@ def timed(fn, queries) -> tuple[list[float], list]:
     return times, results
 
 
-def run(images: int, queries_count: int, seed_queries: int, rng: np.random.Generator, reuse: bool) -> list[str]:
+def run(
+    images: int, queries_count: int, seed_queries: int, rng: np.random.Generator, reuse: bool
+) -> list[str]:
     product_ids, category, vectors = synthetic(images, rng)
     load_s, index_s = load(product_ids, category, vectors, reuse=reuse)
-    queries = _unit(vectors[rng.integers(0, len(vectors), queries_count)] + 0.3 * _unit(rng.normal(size=(queries_count, DIMENSIONS))))
+    queries = _unit(
+        vectors[rng.integers(0, len(vectors), queries_count)]
+        + 0.3 * _unit(rng.normal(size=(queries_count, DIMENSIONS)))
+    )
     rare = ProductFilter(category_slug=RARE)
     allowed_rare = category == 0
 
     for q in queries[:5]:  # warm-up: page cache, query plans, JIT
         _nearest_product_hits(q, need=K, model=MODEL, where=ProductFilter(), min_score=None)
 
-    ours_s, ours = timed(lambda q: [h.product_id for h in _nearest_product_hits(q, need=K, model=MODEL, where=ProductFilter(), min_score=None)], queries)
-    rare_s, ours_rare = timed(lambda q: [h.product_id for h in _nearest_product_hits(q, need=K, model=MODEL, where=rare, min_score=None)], queries)
-    seed_s, _ = timed(lambda q: db.cypher_query(SEED_QUERY, {"embedding": q.tolist(), "k": K}), queries[:seed_queries])
+    ours_s, ours = timed(
+        lambda q: [
+            h.product_id
+            for h in _nearest_product_hits(q, need=K, model=MODEL, where=ProductFilter(), min_score=None)
+        ],
+        queries,
+    )
+    rare_s, ours_rare = timed(
+        lambda q: [
+            h.product_id for h in _nearest_product_hits(q, need=K, model=MODEL, where=rare, min_score=None)
+        ],
+        queries,
+    )
+    seed_s, _ = timed(
+        lambda q: db.cypher_query(SEED_QUERY, {"embedding": q.tolist(), "k": K}), queries[:seed_queries]
+    )
     numpy_s, exact = timed(lambda q: exact_products(vectors, product_ids, q), queries)
     exact_rare = [exact_products(vectors, product_ids, q, allowed_rare) for q in queries]
 
-    recall = np.mean([len(set(a) & set(b)) / K for a, b in zip(ours, exact)])
-    recall_rare = np.mean([len(set(a) & set(b)) / max(len(b), 1) for a, b in zip(ours_rare, exact_rare)])
+    recall = np.mean([len(set(a) & set(b)) / K for a, b in zip(ours, exact, strict=False)])
+    recall_rare = np.mean(
+        [len(set(a) & set(b)) / max(len(b), 1) for a, b in zip(ours_rare, exact_rare, strict=False)]
+    )
     speedup = np.median(seed_s) / np.median(ours_s)
     return [
         f"| {images:,} | Lookalike (vector index, top-10 products) | {percentiles(ours_s)} | {recall:.3f} | "
@@ -145,7 +191,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000", help="numbers of indexed images")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed-queries", type=int, default=30, help="the full scan is slow; fewer queries")
-    parser.add_argument("--reuse", action="store_true", help="keep the bench graph if it already has this size")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the bench graph if it already has this size"
+    )
     args = parser.parse_args()
     print("| images | method | p50 / p95 ms | recall@10 | notes |")
     print("|---|---|---|---|---|")

@@ -28,7 +28,13 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from benchmarks._setup import SHOP_PHOTOS_PER_PRODUCT, arguments_with_dataset, database_migrate, demo_import, django_temp
+from benchmarks._setup import (
+    SHOP_PHOTOS_PER_PRODUCT,
+    arguments_with_dataset,
+    database_migrate,
+    demo_import,
+    django_temp,
+)
 
 django_temp("search-request")
 
@@ -59,7 +65,9 @@ HOST = "127.0.0.1"
 
 def query_jpeg(path: Path) -> bytes:
     with Image.open(path) as photo:
-        square = ImageOps.fit(ImageOps.exif_transpose(photo).convert("RGB"), (SIDE_PX, SIDE_PX), Image.Resampling.LANCZOS)
+        square = ImageOps.fit(
+            ImageOps.exif_transpose(photo).convert("RGB"), (SIDE_PX, SIDE_PX), Image.Resampling.LANCZOS
+        )
     out = io.BytesIO()
     square.save(out, "JPEG", quality=JPEG_QUALITY)
     return out.getvalue()
@@ -72,7 +80,9 @@ def query_photos(dataset: Path, count: int) -> list[bytes]:
 
 
 def multipart(jpeg: bytes) -> bytes:
-    return encode_multipart(BOUNDARY, {"image": SimpleUploadedFile("query.jpg", jpeg, "image/jpeg"), "k": str(K)})
+    return encode_multipart(
+        BOUNDARY, {"image": SimpleUploadedFile("query.jpg", jpeg, "image/jpeg"), "k": str(K)}
+    )
 
 
 def staff_token() -> str:
@@ -108,8 +118,12 @@ def client_sender(token: str):
 
 def http_sender(port: int, token: str):
     def send(body: bytes) -> None:
-        request = urllib.request.Request(f"http://{HOST}:{port}{URL}", data=body, method="POST",
-                                         headers={"Content-Type": CONTENT_TYPE, "Authorization": f"Token {token}"})
+        request = urllib.request.Request(
+            f"http://{HOST}:{port}{URL}",
+            data=body,
+            method="POST",
+            headers={"Content-Type": CONTENT_TYPE, "Authorization": f"Token {token}"},
+        )
         with urllib.request.urlopen(request, timeout=60) as response:
             assert response.status == 200 and response.read().count(b'"product"') == K
 
@@ -124,12 +138,23 @@ def free_port() -> int:
 
 def server_start(port: int) -> tuple[subprocess.Popen, str]:
     if importlib.util.find_spec("gunicorn"):
-        command = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"{HOST}:{port}", "config.wsgi:application"]
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "1",
+            "--bind",
+            f"{HOST}:{port}",
+            "config.wsgi:application",
+        ]
         name = "gunicorn, 1 sync worker"
     else:
         command = [sys.executable, "manage.py", "runserver", "--noreload", f"{HOST}:{port}"]
         name = "runserver --noreload"
-    server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -145,7 +170,12 @@ def parts_timed(jpegs: list[bytes]) -> dict[str, list[float]]:
     """The request's steps one by one, as search_by_image runs them."""
     embedder = embedder_serving()
     model = serving_model()
-    parts: dict[str, list[float]] = {"decode + preprocess": [], "model": [], "graph query": [], "ORM (products by id)": []}
+    parts: dict[str, list[float]] = {
+        "decode + preprocess": [],
+        "model": [],
+        "graph query": [],
+        "ORM (products by id)": [],
+    }
     for jpeg in jpegs[:WARM_UP] + jpegs:
         t0 = time.perf_counter()
         image = image_decode(io.BytesIO(jpeg), max_pixels=settings.LOOKALIKE_MAX_IMAGE_PIXELS)
@@ -159,22 +189,26 @@ def parts_timed(jpegs: list[bytes]) -> dict[str, list[float]]:
         t3 = time.perf_counter()
         products_by_ids_in_order([hit.product_id for hit in hits])
         t4 = time.perf_counter()
-        for name, seconds in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+        for name, seconds in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=False):
             parts[name].append(seconds)
     return {name: samples[WARM_UP:] for name, samples in parts.items()}
 
 
 def main() -> None:
     parser = arguments_with_dataset(__doc__)
-    parser.add_argument("--requests", type=int, default=120, help="timed requests per path, each a different photo")
+    parser.add_argument(
+        "--requests", type=int, default=120, help="timed requests per path, each a different photo"
+    )
     args = parser.parse_args()
     database_migrate()
     demo_import(args.dataset)
     token = staff_token()
     jpegs = query_photos(args.dataset, args.requests)
     bodies = [multipart(jpeg) for jpeg in jpegs]
-    print(f"\n{len(jpegs)} query photos, {SIDE_PX}x{SIDE_PX} JPEG q{JPEG_QUALITY}, mean {np.mean([len(j) for j in jpegs]) / 1024:.0f} KiB; "
-          f"backbone {serving_model()}, torch threads {torch.get_num_threads()}\n")
+    print(
+        f"\n{len(jpegs)} query photos, {SIDE_PX}x{SIDE_PX} JPEG q{JPEG_QUALITY}, mean {np.mean([len(j) for j in jpegs]) / 1024:.0f} KiB; "
+        f"backbone {serving_model()}, torch threads {torch.get_num_threads()}\n"
+    )
 
     in_process = timed(client_sender(token), bodies)
     port = free_port()
@@ -186,7 +220,10 @@ def main() -> None:
         server.wait(timeout=30)
     print("| path | requests | p50 ms | p95 ms |")
     print("|---|---|---|---|")
-    for name, samples in (("Django test Client, in process", in_process), (f"HTTP: {server_name}, urllib", over_http)):
+    for name, samples in (
+        ("Django test Client, in process", in_process),
+        (f"HTTP: {server_name}, urllib", over_http),
+    ):
         p50, p95 = percentiles_ms(samples)
         print(f"| {name} | {len(samples)} | {p50:.1f} | {p95:.1f} |")
 
@@ -198,8 +235,10 @@ def main() -> None:
         p50, p95 = percentiles_ms(samples)
         print(f"| {name} | {p50:.1f} | {p95:.1f} | {p50 / request_p50:.0%} |")
     rest = request_p50 - sum(percentiles_ms(s)[0] for s in parts.values())
-    print(f"| the rest: auth, multipart parsing, validation, serialisation, JSON (request p50 minus the above) | "
-          f"{rest:.1f} | – | {rest / request_p50:.0%} |")
+    print(
+        f"| the rest: auth, multipart parsing, validation, serialisation, JSON (request p50 minus the above) | "
+        f"{rest:.1f} | – | {rest / request_p50:.0%} |"
+    )
 
 
 if __name__ == "__main__":

@@ -52,32 +52,66 @@ RETURN count(*)
 
 def product_record(product_id: int, category: int) -> ProductRecord:
     slug = f"c{category:02d}"
-    return ProductRecord(product_id=product_id, name=f"p{product_id}", slug=f"p{product_id}", category=slug,
-                         category_slug=slug, price=1.0, in_stock=True)
+    return ProductRecord(
+        product_id=product_id,
+        name=f"p{product_id}",
+        slug=f"p{product_id}",
+        category=slug,
+        category_slug=slug,
+        price=1.0,
+        in_stock=True,
+    )
 
 
 def image_records(image_ids: list[int], product_ids: np.ndarray, vectors: np.ndarray) -> list[ImageRecord]:
-    return [ImageRecord(image_id=i, product_id=int(product_ids[i - 1]), path=f"synthetic/{i}.jpg", model=MODEL,
-                        embedding=vectors[i - 1].tolist()) for i in image_ids]
+    return [
+        ImageRecord(
+            image_id=i,
+            product_id=int(product_ids[i - 1]),
+            path=f"synthetic/{i}.jpg",
+            model=MODEL,
+            embedding=vectors[i - 1].tolist(),
+        )
+        for i in image_ids
+    ]
 
 
 def db_fill(product_ids: np.ndarray, category: np.ndarray, vectors: np.ndarray, products: range) -> None:
     """Rows for `products` (ids = synthetic product ids, image ids = row number + 1)."""
-    categories = {c: Category.objects.get_or_create(slug=f"c{c:02d}", defaults={"name": f"c{c:02d}"})[0]
-                  for c in sorted(set(category[p - 1] for p in products))}
-    Product.objects.bulk_create([
-        Product(pk=p, name=f"p{p}", slug=f"p{p}", price=Decimal("1.00"), category=categories[category[p - 1]])
-        for p in products
-    ], batch_size=DB_BATCH)
+    categories = {
+        c: Category.objects.get_or_create(slug=f"c{c:02d}", defaults={"name": f"c{c:02d}"})[0]
+        for c in sorted(set(category[p - 1] for p in products))
+    }
+    Product.objects.bulk_create(
+        [
+            Product(
+                pk=p, name=f"p{p}", slug=f"p{p}", price=Decimal("1.00"), category=categories[category[p - 1]]
+            )
+            for p in products
+        ],
+        batch_size=DB_BATCH,
+    )
     wanted = set(products)
-    ProductImage.objects.bulk_create([
-        ProductImage(pk=i + 1, product_id=int(p), image=f"synthetic/{i + 1}.jpg", embedding=vector_to_bytes(vectors[i]),
-                     embedding_model=MODEL, sync_status="synced")
-        for i, p in enumerate(product_ids) if int(p) in wanted
-    ], batch_size=DB_BATCH)
+    ProductImage.objects.bulk_create(
+        [
+            ProductImage(
+                pk=i + 1,
+                product_id=int(p),
+                image=f"synthetic/{i + 1}.jpg",
+                embedding=vector_to_bytes(vectors[i]),
+                embedding_model=MODEL,
+                sync_status="synced",
+            )
+            for i, p in enumerate(product_ids)
+            if int(p) in wanted
+        ],
+        batch_size=DB_BATCH,
+    )
 
 
-def load(images: int, extra_products: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def load(
+    images: int, extra_products: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """`images` images in the DB and the graph; `extra_products` more (after them) only generated."""
     product_ids, category, vectors = synthetic(images + extra_products * IMAGES_PER_PRODUCT, rng)
     loaded = range(1, images // IMAGES_PER_PRODUCT + 1)
@@ -90,7 +124,9 @@ def load(images: int, extra_products: int, rng: np.random.Generator) -> tuple[np
     started = time.perf_counter()
     store.upsert_products([product_record(p, int(category[p - 1])) for p in loaded])
     for start in range(1, images + 1, LOAD_BATCH):
-        store.upsert_images(image_records(list(range(start, min(start + LOAD_BATCH, images + 1))), product_ids, vectors))
+        store.upsert_images(
+            image_records(list(range(start, min(start + LOAD_BATCH, images + 1))), product_ids, vectors)
+        )
     db.cypher_query("CALL db.awaitIndexes(3600)")
     return product_ids, category, vectors, time.perf_counter() - started
 
@@ -117,14 +153,19 @@ class IndexQueryCounter:
 
 
 def rebuild(products: int) -> tuple[float, IndexQueryCounter]:
-    with IndexQueryCounter() as counter, progress_bar(total=products, description="SIMILAR_TO rebuild", unit="product") as update:
+    with (
+        IndexQueryCounter() as counter,
+        progress_bar(total=products, description="SIMILAR_TO rebuild", unit="product") as update,
+    ):
         started = time.perf_counter()
         similar_rebuild_all(product_ids=range(1, products + 1), model=MODEL, progress=update)
         elapsed_s = time.perf_counter() - started
     return elapsed_s, counter
 
 
-def product_add(product_id: int, product_ids: np.ndarray, category: np.ndarray, vectors: np.ndarray) -> tuple[float, float]:
+def product_add(
+    product_id: int, product_ids: np.ndarray, category: np.ndarray, vectors: np.ndarray
+) -> tuple[float, float]:
     """One new product's rows, then (timed) its graph upsert and its SIMILAR_TO refresh: seconds each."""
     db_fill(product_ids, category, vectors, range(product_id, product_id + 1))
     image_ids = [int(i) + 1 for i in np.flatnonzero(product_ids == product_id)]
@@ -139,33 +180,48 @@ def product_add(product_id: int, product_ids: np.ndarray, category: np.ndarray, 
 
 def seed_all_pairs() -> tuple[float, int]:
     started = time.perf_counter()
-    [[pairs]], _ = db.cypher_query(SEED_ALL_PAIRS, {"min_score": (1 + settings.LOOKALIKE_SIMILAR_MIN_SCORE) / 2})
+    [[pairs]], _ = db.cypher_query(
+        SEED_ALL_PAIRS, {"min_score": (1 + settings.LOOKALIKE_SIMILAR_MIN_SCORE) / 2}
+    )
     return time.perf_counter() - started, pairs
 
 
 def edges_count() -> int:
-    [[count]], _ = db.cypher_query("MATCH ()-[r:SIMILAR_TO {model: $model}]->() RETURN count(r)", {"model": MODEL})
+    [[count]], _ = db.cypher_query(
+        "MATCH ()-[r:SIMILAR_TO {model: $model}]->() RETURN count(r)", {"model": MODEL}
+    )
     return count
 
 
-def run(images: int, *, seed: bool, new_products: int, rng: np.random.Generator) -> tuple[list[str], float, float | None]:
+def run(
+    images: int, *, seed: bool, new_products: int, rng: np.random.Generator
+) -> tuple[list[str], float, float | None]:
     product_ids, category, vectors, load_s = load(images, new_products, rng)
     products = images // IMAGES_PER_PRODUCT
     rebuild_s, counter = rebuild(products)
-    rows = [f"| {images:,} | `similar_rebuild_all`, {products:,} products | {rebuild_s:.1f} s | {products / rebuild_s:.1f} products/s | "
-            f"{counter.queries:,} in {counter.round_trips:,} round trips | {edges_count():,} edges; graph load {load_s:.0f} s |"]
+    rows = [
+        f"| {images:,} | `similar_rebuild_all`, {products:,} products | {rebuild_s:.1f} s | {products / rebuild_s:.1f} products/s | "
+        f"{counter.queries:,} in {counter.round_trips:,} round trips | {edges_count():,} edges; graph load {load_s:.0f} s |"
+    ]
     if new_products:
-        timings = [product_add(p, product_ids, category, vectors) for p in range(products + 1, products + new_products + 1)]
-        upsert_s, refresh_s = zip(*timings)
+        timings = [
+            product_add(p, product_ids, category, vectors)
+            for p in range(products + 1, products + new_products + 1)
+        ]
+        upsert_s, refresh_s = zip(*timings, strict=False)
         totals = [u + r for u, r in timings]
-        rows.append(f"| {images:,} | add one product (3 images): upsert + `product_similar_refresh` | {percentiles(totals)} ms (p50 / p95) | "
-                    f"– | 3 in 1 round trip | {new_products} products; upsert p50 {np.median(upsert_s) * 1000:.1f} ms, "
-                    f"refresh p50 {np.median(refresh_s) * 1000:.1f} ms |")
+        rows.append(
+            f"| {images:,} | add one product (3 images): upsert + `product_similar_refresh` | {percentiles(totals)} ms (p50 / p95) | "
+            f"– | 3 in 1 round trip | {new_products} products; upsert p50 {np.median(upsert_s) * 1000:.1f} ms, "
+            f"refresh p50 {np.median(refresh_s) * 1000:.1f} ms |"
+        )
     seed_s = None
     if seed:
         seed_s, pairs = seed_all_pairs()
-        rows.append(f"| {images:,} | seed all-pairs Cypher (scoring only, no writes) | {seed_s:.1f} s | – | – | "
-                    f"{images * (images - 1) // 2:,} pairs scored, {pairs:,} over {settings.LOOKALIKE_SIMILAR_MIN_SCORE} |")
+        rows.append(
+            f"| {images:,} | seed all-pairs Cypher (scoring only, no writes) | {seed_s:.1f} s | – | – | "
+            f"{images * (images - 1) // 2:,} pairs scored, {pairs:,} over {settings.LOOKALIKE_SIMILAR_MIN_SCORE} |"
+        )
     return rows, rebuild_s, seed_s
 
 
@@ -176,25 +232,38 @@ def seed_extrapolated(size: int, seed_runs: list[tuple[int, float]], *, rebuild_
     if len(seed_runs) > 1:
         small, small_s = seed_runs[-2]
         growth = f"; measured {small:,} -> {base:,}: x{base_s / small_s:.1f} (n² predicts x{(base / small) ** 2:.1f})"
-    return (f"| {size:,} | seed all-pairs Cypher, **extrapolated** as n² from {base:,} | {estimate_s:,.0f} s | – | – | "
-            f"not run; {estimate_s / rebuild_s:.0f}x the rebuild above{growth} |")
+    return (
+        f"| {size:,} | seed all-pairs Cypher, **extrapolated** as n² from {base:,} | {estimate_s:,.0f} s | – | – | "
+        f"not run; {estimate_s / rebuild_s:.0f}x the rebuild above{growth} |"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1000,2000,10000", help="numbers of images to rebuild SIMILAR_TO for")
-    parser.add_argument("--seed-sizes", default="1000,2000", help="sizes at which to run the seed's all-pairs query")
-    parser.add_argument("--new-products", type=int, default=20, help="products added one at a time after the rebuild")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes", default="1000,2000,10000", help="numbers of images to rebuild SIMILAR_TO for"
+    )
+    parser.add_argument(
+        "--seed-sizes", default="1000,2000", help="sizes at which to run the seed's all-pairs query"
+    )
+    parser.add_argument(
+        "--new-products", type=int, default=20, help="products added one at a time after the rebuild"
+    )
     args = parser.parse_args()
     database_migrate()
     seed_sizes = {int(s) for s in args.seed_sizes.split(",") if s}
-    print(f"SIMILAR_TO: k = {settings.LOOKALIKE_SIMILAR_K}, min score {settings.LOOKALIKE_SIMILAR_MIN_SCORE}\n")
+    print(
+        f"SIMILAR_TO: k = {settings.LOOKALIKE_SIMILAR_K}, min score {settings.LOOKALIKE_SIMILAR_MIN_SCORE}\n"
+    )
     print("| images | operation | time | rate | index queries | notes |")
     print("|---|---|---|---|---|---|")
     seed_runs: list[tuple[int, float]] = []
     for size in (int(s) for s in args.sizes.split(",")):
-        rows, rebuild_s, seed_s = run(size, seed=size in seed_sizes, new_products=args.new_products,
-                                      rng=np.random.default_rng(42))
+        rows, rebuild_s, seed_s = run(
+            size, seed=size in seed_sizes, new_products=args.new_products, rng=np.random.default_rng(42)
+        )
         if seed_s is not None:
             seed_runs.append((size, seed_s))
         elif seed_runs:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from django.contrib import admin, messages
 from django.db import transaction
@@ -28,7 +28,10 @@ def _thumbnail(image: ProductImage, size_px: int = 80) -> str:
     if not image.image:
         return "—"
     return format_html(
-        '<img src="{}" alt="" style="width:{}px;height:{}px;object-fit:contain">', thumbnail_url(image), size_px, size_px
+        '<img src="{}" alt="" style="width:{}px;height:{}px;object-fit:contain">',
+        thumbnail_url(image),
+        size_px,
+        size_px,
     )
 
 
@@ -45,7 +48,8 @@ def _duplicates_html(duplicates: list[NearDuplicate]) -> str:
     if not duplicates:
         return "—"
     return format_html_join(
-        ", ", 'near-duplicate of <a href="{}">{}</a> ({})',
+        ", ",
+        'near-duplicate of <a href="{}">{}</a> ({})',
         ((admin_change_url(d.product), d.product.name, f"{d.score:.3f}") for d in duplicates),
     )
 
@@ -62,10 +66,14 @@ def near_duplicates_warn(request: HttpRequest, image_ids: list[int]) -> None:
         except GraphUnavailable:
             return
         if duplicates:
-            messages.warning(request, format_html(
-                "Image #{} looks like a photo of another product: {}. Is this a duplicate listing?",
-                image_id, _duplicates_html(duplicates),
-            ))
+            messages.warning(
+                request,
+                format_html(
+                    "Image #{} looks like a photo of another product: {}. Is this a duplicate listing?",
+                    image_id,
+                    _duplicates_html(duplicates),
+                ),
+            )
 
 
 class ProductImageInline(admin.TabularInline):
@@ -114,17 +122,25 @@ class ProductAdmin(admin.ModelAdmin):
 
         def read() -> str:
             matches = product_similar_list(product_id=obj.pk)
-            return format_html_join(
-                "", '<div><a href="{}">{}</a> — {}</div>',
-                ((admin_change_url(m.product), m.product.name, f"{m.score:.3f}") for m in matches),
-            ) or "None yet (images pending, or nothing similar enough)."
+            return (
+                format_html_join(
+                    "",
+                    '<div><a href="{}">{}</a> — {}</div>',
+                    ((admin_change_url(m.product), m.product.name, f"{m.score:.3f}") for m in matches),
+                )
+                or "None yet (images pending, or nothing similar enough)."
+            )
 
         return _from_graph(read)
 
-    def save_related(self, request: HttpRequest, form: ModelForm, formsets: list[BaseInlineFormSet], change: bool) -> None:
+    def save_related(
+        self, request: HttpRequest, form: ModelForm, formsets: list[BaseInlineFormSet], change: bool
+    ) -> None:
         super().save_related(request, form, formsets, change)
         saved = [
-            obj.pk for formset in formsets if formset.model is ProductImage
+            obj.pk
+            for formset in formsets
+            if formset.model is ProductImage
             for obj in [*formset.new_objects, *(o for o, _ in formset.changed_objects)]
         ]
         if saved:
@@ -134,23 +150,41 @@ class ProductAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-embed and re-sync the images of selected products")
     def reembed(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
-        count = images_reembed(image_ids=ProductImage.objects.filter(product__in=queryset).values_list("pk", flat=True))
+        count = images_reembed(
+            image_ids=ProductImage.objects.filter(product__in=queryset).values_list("pk", flat=True)
+        )
         self.message_user(request, f"{count} images queued for re-embedding.", messages.SUCCESS)
 
     @admin.action(description="Re-sync the images of selected products to the graph")
     def resync(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
-        count = images_resync(image_ids=ProductImage.objects.filter(product__in=queryset).values_list("pk", flat=True))
+        count = images_resync(
+            image_ids=ProductImage.objects.filter(product__in=queryset).values_list("pk", flat=True)
+        )
         self.message_user(request, f"{count} images queued for re-sync.", messages.SUCCESS)
 
 
 @admin.register(ProductImage)
 class ProductImageAdmin(admin.ModelAdmin):
     form = ProductImageForm
-    list_display = ("thumbnail", "product", "position", "sync_status", "embedding_model", "synced_at", "error")
+    list_display = (
+        "thumbnail",
+        "product",
+        "position",
+        "sync_status",
+        "embedding_model",
+        "synced_at",
+        "error",
+    )
     list_filter = ("sync_status", "embedding_model")
     search_fields = ("product__name",)
     readonly_fields = (
-        "thumbnail", "content_hash", "sync_status", "sync_error", "synced_at", "embedding_model", "duplicates",
+        "thumbnail",
+        "content_hash",
+        "sync_status",
+        "sync_error",
+        "synced_at",
+        "embedding_model",
+        "duplicates",
     )
     actions = ["reembed", "resync"]
 

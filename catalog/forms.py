@@ -16,7 +16,7 @@ class ProductImageForm(forms.ModelForm):
 
     class Meta:
         model = ProductImage
-        fields = "__all__"
+        fields = ["product", "image", "position"]
 
     def clean_image(self) -> object:
         file = self.cleaned_data.get("image")

@@ -47,12 +47,16 @@ def rows_from_csv(root: Path, csv_path: Path) -> list[CatalogRow]:
             image = (root / record["image"]).resolve()
             if not image.is_relative_to(root.resolve()):
                 raise CatalogSourceError(f"line {line}: image path {record['image']!r} leaves {root}")
-            rows.append(CatalogRow(
-                image=image, name=record["name"].strip(), category=(record.get("category") or "").strip(),
-                description=(record.get("description") or "").strip(),
-                price=_price(record.get("price") or "", line),
-                in_stock=(record.get("in_stock") or "1").strip().lower() not in {"0", "false", "no"},
-            ))
+            rows.append(
+                CatalogRow(
+                    image=image,
+                    name=record["name"].strip(),
+                    category=(record.get("category") or "").strip(),
+                    description=(record.get("description") or "").strip(),
+                    price=_price(record.get("price") or "", line),
+                    in_stock=(record.get("in_stock") or "1").strip().lower() not in {"0", "false", "no"},
+                )
+            )
     return rows
 
 
@@ -60,7 +64,8 @@ def rows_from_folder(root: Path) -> list[CatalogRow]:
     """Every image becomes a product named after its file, in a category named after its folder."""
     return [
         CatalogRow(image=path, name=path.stem.replace("_", " ").replace("-", " "), category=path.parent.name)
-        for path in sorted(root.rglob("*")) if path.suffix.lower() in IMAGE_SUFFIXES
+        for path in sorted(root.rglob("*"))
+        if path.suffix.lower() in IMAGE_SUFFIXES
     ]
 
 
@@ -86,18 +91,24 @@ def rows_from_grocery_store(root: Path, *, shop_photos_per_product: int) -> list
             photos_taken[label] = photos_taken.get(label, 0) + 1
         image = root / record["filename"]
         descriptions = list(image.parent.glob("*_Description.txt")) if record["split"] == "iconic" else []
-        rows.append(CatalogRow(
-            image=image, name=label.replace("-", " "), category=record["coarse_label"].replace("-", " "),
-            description=descriptions[0].read_text(encoding="utf-8").strip() if descriptions else "",
-            price=_demo_price(label),
-        ))
+        rows.append(
+            CatalogRow(
+                image=image,
+                name=label.replace("-", " "),
+                category=record["coarse_label"].replace("-", " "),
+                description=descriptions[0].read_text(encoding="utf-8").strip() if descriptions else "",
+                price=_demo_price(label),
+            )
+        )
     return rows
 
 
 def grocery_store_query_photos(root: Path, *, shop_photos_per_product: int) -> list[tuple[Path, str]]:
     """Shop photos *not* imported by rows_from_grocery_store, with their product names: queries for evaluation."""
     with (root / "labels.csv").open(newline="", encoding="utf-8") as handle:
-        records = sorted((r for r in csv.DictReader(handle) if r["split"] == "train"), key=lambda r: r["filename"])
+        records = sorted(
+            (r for r in csv.DictReader(handle) if r["split"] == "train"), key=lambda r: r["filename"]
+        )
     seen: dict[str, int] = {}
     queries = []
     for record in records:

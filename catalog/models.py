@@ -41,8 +41,15 @@ class Product(models.Model):
 
 
 # Stored files are named for what Pillow decoded, so a web server's type guess always says image/*.
-FORMAT_SUFFIXES = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif", "BMP": ".bmp",
-                   "TIFF": ".tif"}
+FORMAT_SUFFIXES = {
+    "JPEG": ".jpg",
+    "MPO": ".jpg",
+    "PNG": ".png",
+    "WEBP": ".webp",
+    "GIF": ".gif",
+    "BMP": ".bmp",
+    "TIFF": ".tif",
+}
 
 
 def _decoded_suffix(file: BinaryIO | None) -> str:

@@ -7,8 +7,8 @@ article's Neo4j Browser picture; a closer neighbour (higher cosine) is drawn nea
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from search.similarity import ProductMatch
 
@@ -54,10 +54,19 @@ def neighbourhood_layout(*, name: str, url: str, matches: Sequence[ProductMatch]
         angle = -math.pi / 2 + 2 * math.pi * i / len(matches)
         distance = outer * (1 - 0.45 * max(0.0, min(1.0, match.score)))
         x, y = middle + distance * math.cos(angle), middle + distance * math.sin(angle)
-        node = Node(x=round(x, 1), y=round(y, 1), label=_short(match.product.name), url=match.product.get_absolute_url())
-        edges.append(Edge(
-            node=node, score=match.score,
-            label_x=round((middle + x) / 2, 1), label_y=round((middle + y) / 2, 1),
-        ))
+        node = Node(
+            x=round(x, 1),
+            y=round(y, 1),
+            label=_short(match.product.name),
+            url=match.product.get_absolute_url(),
+        )
+        edges.append(
+            Edge(
+                node=node,
+                score=match.score,
+                label_x=round((middle + x) / 2, 1),
+                label_y=round((middle + y) / 2, 1),
+            )
+        )
     centre = Node(x=middle, y=middle, label=_short(name), url=url)
     return Neighbourhood(size_px=SIZE_PX, node_radius_px=NODE_RADIUS_PX, centre=centre, edges=edges)

@@ -50,8 +50,12 @@ def product_create(
     slug: str | None = None,
 ) -> Product:
     product = Product(
-        name=name, slug=slug or _unique_slug(name), description=description,
-        price=price, category=category, in_stock=in_stock,
+        name=name,
+        slug=slug or _unique_slug(name),
+        description=description,
+        price=price,
+        category=category,
+        in_stock=in_stock,
     )
     product.full_clean()
     product.save()
@@ -89,12 +93,16 @@ def product_image_delete(*, image: ProductImage) -> None:
 
 
 @transaction.atomic
-def product_image_add(*, product: Product, file: BinaryIO, filename: str, position: int | None = None) -> ProductImage:
+def product_image_add(
+    *, product: Product, file: BinaryIO, filename: str, position: int | None = None
+) -> ProductImage:
     """Store an image for a product; its embedding and graph sync run after the commit."""
     if position is None:
         position = product.images.count()
     # Assigned rather than saved through the field, so its upload_to can read the bytes for the extension.
-    image = ProductImage(product=product, position=position, content_hash=file_sha256(file), image=File(file, name=filename))
+    image = ProductImage(
+        product=product, position=position, content_hash=file_sha256(file), image=File(file, name=filename)
+    )
     image.save()
     return image
 
@@ -107,9 +115,12 @@ def catalog_row_import(*, row: CatalogRow) -> bool:
             product = Product.objects.filter(slug=slugify(row.name)[:200]).first()
             if product is None:
                 product = product_create(
-                    name=row.name, slug=slugify(row.name)[:200] or None, price=row.price,
+                    name=row.name,
+                    slug=slugify(row.name)[:200] or None,
+                    price=row.price,
                     category=category_get_or_create(name=row.category),
-                    description=row.description, in_stock=row.in_stock,
+                    description=row.description,
+                    in_stock=row.in_stock,
                 )
             if product.images.filter(content_hash=content_hash).exists():
                 return False

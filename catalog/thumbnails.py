@@ -28,7 +28,9 @@ def thumbnail_url(image: ProductImage, size_px: int = THUMBNAIL_PX) -> str:
     if not default_storage.exists(name):
         try:
             with image.image.open("rb") as handle:
-                picture = image_decode(handle, max_pixels=settings.LOOKALIKE_MAX_IMAGE_PIXELS, min_side_px=size_px)
+                picture = image_decode(
+                    handle, max_pixels=settings.LOOKALIKE_MAX_IMAGE_PIXELS, min_side_px=size_px
+                )
         except (InvalidImage, OSError) as exc:
             logger.warning("No thumbnail for image %s: %s", image.pk, exc)
             return image.image.url

@@ -18,10 +18,19 @@ logger = logging.getLogger("lookalike.views")
 def product_list_view(request: HttpRequest) -> HttpResponse:
     category = request.GET.get("category") or None
     query = (request.GET.get("q") or "").strip()[:100]
-    page = Paginator(product_list(category_slug=category, query=query or None), 24).get_page(request.GET.get("page"))
-    return render(request, "catalog/product_list.html", {
-        "page": page, "categories": Category.objects.all(), "category": category, "query": query,
-    })
+    page = Paginator(product_list(category_slug=category, query=query or None), 24).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "catalog/product_list.html",
+        {
+            "page": page,
+            "categories": Category.objects.all(),
+            "category": category,
+            "query": query,
+        },
+    )
 
 
 def product_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
@@ -33,6 +42,13 @@ def product_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
         logger.warning("Similar items unavailable for %s: %s", product.pk, exc)
         similar_error = "Similar items are temporarily unavailable."
     graph = neighbourhood_layout(name=product.name, url=product.get_absolute_url(), matches=similar)
-    return render(request, "catalog/product_detail.html", {
-        "product": product, "similar": similar, "similar_error": similar_error, "graph": graph,
-    })
+    return render(
+        request,
+        "catalog/product_detail.html",
+        {
+            "product": product,
+            "similar": similar,
+            "similar_error": similar_error,
+            "graph": graph,
+        },
+    )

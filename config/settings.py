@@ -127,9 +127,10 @@ LOOKALIKE_GRAPH_STORE = os.environ.get("LOOKALIKE_GRAPH_STORE", "search.graph.ne
 # Without NEO4J_BOLT_URL, the local server that `scripts/neo4j start INSTANCE` runs: "dev" for the app,
 # "test" for the test suite, "bench" for benchmarks, so neither ever wipes the demo graph.
 NEO4J_LOCAL_INSTANCE = os.environ.get("LOOKALIKE_NEO4J_INSTANCE", "dev")
-_local_bolt_port = os.environ.get(f"LOOKALIKE_NEO4J_PORT_{NEO4J_LOCAL_INSTANCE.upper()}") or {
-    "dev": 7687, "test": 7688, "bench": 7689
-}[NEO4J_LOCAL_INSTANCE]
+_local_bolt_port = (
+    os.environ.get(f"LOOKALIKE_NEO4J_PORT_{NEO4J_LOCAL_INSTANCE.upper()}")
+    or {"dev": 7687, "test": 7688, "bench": 7689}[NEO4J_LOCAL_INSTANCE]
+)
 NEO4J_BOLT_URL = os.environ.get("NEO4J_BOLT_URL") or f"bolt://127.0.0.1:{_local_bolt_port}"
 NEO4J_USERNAME = os.environ.get("NEO4J_USERNAME", "neo4j")
 NEO4J_DATABASE = os.environ.get("NEO4J_DATABASE", "neo4j")
@@ -147,7 +148,13 @@ NEO4J_CONNECTION_TIMEOUT_S = float(os.environ.get("NEO4J_CONNECTION_TIMEOUT_S", 
 
 # --- Tasks: embedding and graph sync run after commit ---------------------------------------
 # The immediate backend runs them in-process right after the transaction commits.
-TASKS = {"default": {"BACKEND": os.environ.get("LOOKALIKE_TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")}}
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "LOOKALIKE_TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
+        )
+    }
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -16,7 +16,9 @@ if not os.environ.get("DJANGO_SECRET_KEY"):
     raise ImproperlyConfigured("DJANGO_SECRET_KEY is required in production.")
 for _name in ("NEO4J_BOLT_URL", "NEO4J_PASSWORD"):
     if not os.environ.get(_name):
-        raise ImproperlyConfigured(f"{_name} is required in production (Neo4j credentials come from the environment).")
+        raise ImproperlyConfigured(
+            f"{_name} is required in production (Neo4j credentials come from the environment)."
+        )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)  # noqa: F405

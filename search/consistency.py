@@ -7,8 +7,8 @@ drift: re-syncing them cannot help until someone replaces the file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from catalog.models import Product, ProductImage, SyncStatus
 from search.embeddings import Backbone
@@ -60,7 +60,8 @@ def graph_drift_find(*, backbone: Backbone) -> Drift:
     drift = Drift(failed_images=failed)
     drift.stale_model_images = {shape.image_id for shape in all_shapes if shape.model != backbone.name}
     drift.missing_images = {
-        pk for pk, status in statuses.items()
+        pk
+        for pk, status in statuses.items()
         if pk not in failed and (pk not in shapes or status != SyncStatus.SYNCED)
     }
     drift.orphan_images = {shape.image_id for shape in all_shapes} - set(db_images)
@@ -74,9 +75,11 @@ def graph_drift_find(*, backbone: Backbone) -> Drift:
         if shape.dimensions != backbone.dimensions:
             drift.wrong_dimension_images.add(image_id)
     drift.dangling_edges = {
-        edge for edge in store.similar_edges()
+        edge
+        for edge in store.similar_edges()
         if edge.source_id == edge.target_id
-        or edge.source_id not in products_with_images or edge.target_id not in products_with_images
+        or edge.source_id not in products_with_images
+        or edge.target_id not in products_with_images
     }
     return drift
 

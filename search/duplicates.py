@@ -33,7 +33,9 @@ def image_near_duplicates(image_id: int, *, threshold: float | None = None) -> l
     Empty while the image has no embedding yet; raises GraphUnavailable when Neo4j is down.
     """
     threshold = settings.LOOKALIKE_NEAR_DUPLICATE_MIN_SCORE if threshold is None else threshold
-    image = ProductImage.objects.filter(pk=image_id).only("product_id", "embedding", "embedding_model").first()
+    image = (
+        ProductImage.objects.filter(pk=image_id).only("product_id", "embedding", "embedding_model").first()
+    )
     if image is None or not image.embedding or image.embedding_model != serving_model():
         return []  # not embedded yet, or by a backbone searches no longer (or not yet) read
     vector = vector_from_bytes(bytes(image.embedding)).tolist()

@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import threading
 import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Iterator, Sequence
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -91,11 +92,17 @@ def _load_resnet50() -> torch.nn.Module:
 
 BACKBONES: dict[str, Backbone] = {
     "efficientnet_lite0": Backbone(
-        name="efficientnet_lite0", dimensions=1280, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5),
+        name="efficientnet_lite0",
+        dimensions=1280,
+        mean=(0.5, 0.5, 0.5),
+        std=(0.5, 0.5, 0.5),
         load=_load_efficientnet_lite0,
     ),
     "resnet50": Backbone(
-        name="resnet50", dimensions=2048, mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225),
+        name="resnet50",
+        dimensions=2048,
+        mean=(0.485, 0.456, 0.406),
+        std=(0.229, 0.224, 0.225),
         load=_load_resnet50,
     ),
 }
@@ -109,7 +116,10 @@ def backbone_get(name: str) -> Backbone:
 
 
 def image_decode(
-    source: BinaryIO | str, *, max_pixels: int, crop: tuple[int, int, int, int] | None = None,
+    source: BinaryIO | str,
+    *,
+    max_pixels: int,
+    crop: tuple[int, int, int, int] | None = None,
     min_side_px: int = RESIZE_PX,
 ) -> Image.Image:
     """Open an image as RGB with EXIF orientation applied, or raise InvalidImage.
@@ -176,12 +186,14 @@ class Embedder:
     def __init__(self, backbone: Backbone) -> None:
         self.backbone = backbone
         self.model = backbone.load().eval()
-        self.preprocess = transforms.Compose([
-            transforms.Resize(RESIZE_PX),
-            transforms.CenterCrop(CROP_PX),
-            transforms.ToTensor(),
-            transforms.Normalize(backbone.mean, backbone.std),
-        ])
+        self.preprocess = transforms.Compose(
+            [
+                transforms.Resize(RESIZE_PX),
+                transforms.CenterCrop(CROP_PX),
+                transforms.ToTensor(),
+                transforms.Normalize(backbone.mean, backbone.std),
+            ]
+        )
 
     @property
     def name(self) -> str:

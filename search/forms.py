@@ -13,7 +13,8 @@ class PhotoSearchForm(forms.Form):
     """Search by photo and/or "more like" products; works as a plain form, JS only fills the crop box."""
 
     photo = forms.FileField(
-        label="Photo", required=False,
+        label="Photo",
+        required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
     )
     # The region of the photo to search, in pixels of the photo as displayed; set by static/photo_search.js.
@@ -37,7 +38,9 @@ class PhotoSearchForm(forms.Form):
         try:
             ids = [int(part) for part in text.split(",") if part.strip()]
         except ValueError:
-            raise forms.ValidationError("Disliked products must be product ids separated by commas.") from None
+            raise forms.ValidationError(
+                "Disliked products must be product ids separated by commas."
+            ) from None
         if any(i < 1 for i in ids) or len(ids) > MAX_DISLIKED:
             raise forms.ValidationError(f"Give at most {MAX_DISLIKED} disliked product ids.")
         return ids

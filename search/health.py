@@ -28,7 +28,9 @@ def graph_health() -> GraphHealth:
         logger.warning("Admin health check: %s", exc)
         stats, error = None, str(exc)
     return GraphHealth(
-        up=stats is not None, stats=stats, error=error,
+        up=stats is not None,
+        stats=stats,
+        error=error,
         pending_images=ProductImage.objects.filter(sync_status=SyncStatus.PENDING).count(),
         failed_images=ProductImage.objects.filter(sync_status=SyncStatus.FAILED).count(),
     )

@@ -7,8 +7,8 @@ Idempotent: running any of these twice gives the same graph. A graph outage leav
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
 
 from django.conf import settings
 from django.utils import timezone
@@ -35,8 +35,13 @@ class SyncReport:
 
 def product_record(product: Product) -> ProductRecord:
     return ProductRecord(
-        product_id=product.pk, name=product.name, slug=product.slug, category=product.category.name,
-        category_slug=product.category.slug, price=float(product.price), in_stock=product.in_stock,
+        product_id=product.pk,
+        name=product.name,
+        slug=product.slug,
+        category=product.category.name,
+        category_slug=product.category.slug,
+        price=float(product.price),
+        in_stock=product.in_stock,
     )
 
 
@@ -57,7 +62,7 @@ def _embed_missing(images: Sequence[ProductImage], *, max_pixels: int, force: bo
             todo.append(image)
         except (InvalidImage, OSError) as exc:
             failures[image.pk] = str(exc)
-    for image, vector in zip(todo, embedder.embed_many(decoded)):
+    for image, vector in zip(todo, embedder.embed_many(decoded), strict=False):
         image.embedding = vector_to_bytes(vector)
         image.embedding_model = embedder.name
         ProductImage.objects.filter(pk=image.pk).update(
@@ -68,13 +73,17 @@ def _embed_missing(images: Sequence[ProductImage], *, max_pixels: int, force: bo
 
 def _mark(image_ids: Iterable[int], status: str, error: str = "") -> None:
     ProductImage.objects.filter(pk__in=list(image_ids)).update(
-        sync_status=status, sync_error=error[:2000],
+        sync_status=status,
+        sync_error=error[:2000],
         synced_at=timezone.now() if status == SyncStatus.SYNCED else None,
     )
 
 
 def images_sync(
-    image_ids: Sequence[int], *, progress: Callable[[int], None] | None = None, refresh_similar: bool = True,
+    image_ids: Sequence[int],
+    *,
+    progress: Callable[[int], None] | None = None,
+    refresh_similar: bool = True,
     force_embed: bool = False,
 ) -> SyncReport:
     """Embed (with the configured backbone) and project the given images, then refresh their products'
@@ -86,7 +95,7 @@ def images_sync(
     ids = list(image_ids)
     projected: list[ProductImage] = []
     for start in range(0, len(ids), SYNC_CHUNK):
-        chunk_ids = ids[start:start + SYNC_CHUNK]
+        chunk_ids = ids[start : start + SYNC_CHUNK]
         images = list(ProductImage.objects.filter(pk__in=chunk_ids).select_related("product__category"))
         failures = _embed_missing(images, max_pixels=settings.LOOKALIKE_MAX_IMAGE_PIXELS, force=force_embed)
         for image_id, error in failures.items():
@@ -145,13 +154,18 @@ def _project(images: Sequence[ProductImage], *, model: str) -> None:
     store = graph_store()
     products = {image.product_id: image.product for image in images}
     store.upsert_products([product_record(p) for p in products.values()])
-    store.upsert_images([
-        ImageRecord(
-            image_id=image.pk, product_id=image.product_id, path=image.image.name,
-            embedding=vector_from_bytes(bytes(image.embedding)).tolist(), model=model,
-        )
-        for image in images
-    ])
+    store.upsert_images(
+        [
+            ImageRecord(
+                image_id=image.pk,
+                product_id=image.product_id,
+                path=image.image.name,
+                embedding=vector_from_bytes(bytes(image.embedding)).tolist(),
+                model=model,
+            )
+            for image in images
+        ]
+    )
 
 
 def image_sync(*, image_id: int) -> SyncReport:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 from django.core.management.base import CommandError
 from tqdm import tqdm
@@ -11,7 +11,9 @@ from tqdm import tqdm
 @contextmanager
 def progress_bar(*, total: int, description: str, unit: str = "img") -> Iterator[Callable[[int], None]]:
     """A progress bar with rate and ETA on stderr; yields its `update(n)`."""
-    with tqdm(total=total, desc=description, unit=unit, file=sys.stderr, dynamic_ncols=True, mininterval=0.5) as bar:
+    with tqdm(
+        total=total, desc=description, unit=unit, file=sys.stderr, dynamic_ncols=True, mininterval=0.5
+    ) as bar:
         yield bar.update
 
 

@@ -10,9 +10,9 @@ database, and images already synced with the new model are skipped.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Callable
 
 from catalog.models import ProductImage, SyncStatus
 from search.embeddings import embedder_active
@@ -44,7 +44,9 @@ class ReembedReport:
 
 def _images_to_embed(model: str, *, skip: set[int]) -> list[int]:
     """Images not yet in the model's index; those that failed in this run are not retried in it."""
-    todo = ProductImage.objects.exclude(embedding_model=model, sync_status=SyncStatus.SYNCED).exclude(pk__in=skip)
+    todo = ProductImage.objects.exclude(embedding_model=model, sync_status=SyncStatus.SYNCED).exclude(
+        pk__in=skip
+    )
     return list(todo.order_by("pk").values_list("pk", flat=True))
 
 
@@ -73,12 +75,17 @@ def backbone_reembed(*, everything: bool = False, progress: ProgressFactory) -> 
         with progress(1, f"Building the {embedder.name} vector index", "index") as update:
             store.vector_index_rebuild(model=embedder.name, dimensions=embedder.dimensions)
             update(1)
-    product_ids = sorted(set(
-        ProductImage.objects.filter(embedding_model=embedder.name, sync_status=SyncStatus.SYNCED)
-        .values_list("product_id", flat=True)
-    ))
+    product_ids = sorted(
+        set(
+            ProductImage.objects.filter(
+                embedding_model=embedder.name, sync_status=SyncStatus.SYNCED
+            ).values_list("product_id", flat=True)
+        )
+    )
     with progress(len(product_ids), "Similar items", "product") as update:
-        report.products_linked = similar_rebuild_all(product_ids=product_ids, model=embedder.name, progress=update)
+        report.products_linked = similar_rebuild_all(
+            product_ids=product_ids, model=embedder.name, progress=update
+        )
     if report.previous_model != embedder.name:
         store.serving_switch(embedder.name)
         serving_forget()

@@ -6,7 +6,7 @@ A product's neighbours are the products of its images' nearest images, scored by
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from django.conf import settings
@@ -38,7 +38,9 @@ def product_neighbours_compute(*, product_id: int, model: str) -> list[Neighbour
     if not vectors:
         return []
     best: dict[int, float] = {}
-    per_vector = graph_store().nearest_images_many(vectors, k=k * OVERFETCH_PER_PRODUCT + len(vectors), model=model)
+    per_vector = graph_store().nearest_images_many(
+        vectors, k=k * OVERFETCH_PER_PRODUCT + len(vectors), model=model
+    )
     for hits in per_vector:
         for hit in hits:
             if hit.product_id != product_id and hit.score >= min_score:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 import numpy as np
 from django.conf import settings
@@ -45,7 +45,11 @@ class ProductMatch:
 
 
 def product_similar_list(
-    *, product_id: int, limit: int = 8, offset: int = 0, where: ProductFilter = ProductFilter(),
+    *,
+    product_id: int,
+    limit: int = 8,
+    offset: int = 0,
+    where: ProductFilter = ProductFilter(),
     min_score: float | None = None,
 ) -> list[ProductMatch]:
     neighbours = graph_store().similar_list(
@@ -88,16 +92,26 @@ def _nearest_product_hits(
 
 
 def products_nearest(
-    *, vector: Sequence[float] | np.ndarray, k: int, offset: int = 0, where: ProductFilter = ProductFilter(),
-    min_score: float | None = None, model: str | None = None,
+    *,
+    vector: Sequence[float] | np.ndarray,
+    k: int,
+    offset: int = 0,
+    where: ProductFilter = ProductFilter(),
+    min_score: float | None = None,
+    model: str | None = None,
 ) -> list[ProductMatch]:
     """Products ranked by their best image's cosine similarity to `vector`: one entry per product.
     `model` is the one that made `vector` (default: the served one)."""
     model = model or serving_model()
-    hits = _nearest_product_hits(vector, need=offset + k, model=model, where=where, min_score=min_score)[offset:]
+    hits = _nearest_product_hits(vector, need=offset + k, model=model, where=where, min_score=min_score)[
+        offset:
+    ]
     by_product = {hit.product_id: hit for hit in hits}
     products = products_by_ids_in_order([hit.product_id for hit in hits])
-    return [ProductMatch(product=p, score=by_product[p.pk].score, image_id=by_product[p.pk].image_id) for p in products]
+    return [
+        ProductMatch(product=p, score=by_product[p.pk].score, image_id=by_product[p.pk].image_id)
+        for p in products
+    ]
 
 
 def query_vector_compose(*, liked: Sequence[np.ndarray], disliked: Sequence[np.ndarray] = ()) -> np.ndarray:
@@ -158,4 +172,6 @@ def search_by_image(
     where = replace(where, exclude_ids=(*where.exclude_ids, *liked_ids, *disliked_ids))
     vector = query_vector_compose(liked=liked, disliked=disliked)
     # The model that embedded the query, even if the served one switched meanwhile.
-    return products_nearest(vector=vector, k=k, offset=offset, where=where, min_score=min_score, model=embedder.name)
+    return products_nearest(
+        vector=vector, k=k, offset=offset, where=where, min_score=min_score, model=embedder.name
+    )

@@ -23,10 +23,17 @@ def photo_search_view(request: HttpRequest) -> HttpResponse:
     searching = request.method == "POST" or "liked" in request.GET
     data = request.POST if request.method == "POST" else request.GET
     form = PhotoSearchForm(data, request.FILES) if searching else PhotoSearchForm(initial=request.GET.dict())
-    context: dict = {"form": form, "results": None, "error": "", "liked_product": None, "filter_query": "",
-                     "disliked": "", "disliked_products": [],
-                     "max_upload_mib": settings.LOOKALIKE_MAX_UPLOAD_BYTES // 2**20,
-                     "max_upload_bytes": settings.LOOKALIKE_MAX_UPLOAD_BYTES}
+    context: dict = {
+        "form": form,
+        "results": None,
+        "error": "",
+        "liked_product": None,
+        "filter_query": "",
+        "disliked": "",
+        "disliked_products": [],
+        "max_upload_mib": settings.LOOKALIKE_MAX_UPLOAD_BYTES // 2**20,
+        "max_upload_bytes": settings.LOOKALIKE_MAX_UPLOAD_BYTES,
+    }
     status = 200
     if searching and form.is_valid():
         context["filter_query"] = urlencode(form.filter_query())
@@ -37,9 +44,12 @@ def photo_search_view(request: HttpRequest) -> HttpResponse:
         context["disliked_products"] = list(Product.objects.filter(pk__in=disliked_ids).order_by("name"))
         try:
             context["results"] = search_by_image(
-                upload=form.cleaned_data.get("photo"), crop=form.crop_box, where=form.product_filter,
+                upload=form.cleaned_data.get("photo"),
+                crop=form.crop_box,
+                where=form.product_filter,
                 k=form.cleaned_data.get("k") or settings.LOOKALIKE_SEARCH_K,
-                liked_ids=(liked_id,) if liked_id else (), disliked_ids=disliked_ids,
+                liked_ids=(liked_id,) if liked_id else (),
+                disliked_ids=disliked_ids,
             )
         except UploadTooLarge as exc:
             context["error"], status = f"That file is too large. {exc}", 413

@@ -46,7 +46,9 @@ def memory_graph(settings):
     graph_store.cache_clear()
 
 
-def jpeg_bytes(color: tuple[int, int, int] = (200, 30, 30), size: tuple[int, int] = (64, 48), **save_kwargs) -> bytes:
+def jpeg_bytes(
+    color: tuple[int, int, int] = (200, 30, 30), size: tuple[int, int] = (64, 48), **save_kwargs
+) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, color).save(buffer, "JPEG", **save_kwargs)
     return buffer.getvalue()
@@ -77,8 +79,13 @@ def second_backbone(settings):
     from search.embeddings import BACKBONES, Backbone
 
     lite0 = BACKBONES["efficientnet_lite0"]
-    backbone = Backbone(name="lite0_projected_640", dimensions=640, mean=lite0.mean, std=lite0.std,
-                        load=_load_lite0_projected_640)
+    backbone = Backbone(
+        name="lite0_projected_640",
+        dimensions=640,
+        mean=lite0.mean,
+        std=lite0.std,
+        load=_load_lite0_projected_640,
+    )
     BACKBONES[backbone.name] = backbone
     yield backbone
     del BACKBONES[backbone.name]

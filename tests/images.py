@@ -31,7 +31,12 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 def png_raw(width: int, height: int, *, bit_depth: int, color_type: int, rows: bytes) -> bytes:
     """A PNG written by hand: Pillow cannot write 48-bit RGB, and a bomb needs a header without pixels."""
     header = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", zlib.compress(rows)) + _png_chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(rows))
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def rgb48_png(image: Image.Image) -> bytes:
@@ -74,7 +79,7 @@ def with_alpha(image: Image.Image) -> bytes:
 def corrupt_jpeg_header(data: bytes) -> bytes:
     """The start-of-frame segment zeroed: the decoder cannot know the image's size or components."""
     sof = data.index(b"\xff\xc0")
-    return data[:sof] + b"\x00" * 12 + data[sof + 12:]
+    return data[:sof] + b"\x00" * 12 + data[sof + 12 :]
 
 
 def odd_but_valid(image: Image.Image) -> dict[str, bytes]:
@@ -92,7 +97,13 @@ def odd_but_valid(image: Image.Image) -> dict[str, bytes]:
 
 def mpo(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, "MPO", quality=95, save_all=True, append_images=[image.resize((image.width // 2, image.height // 2))])
+    image.save(
+        buffer,
+        "MPO",
+        quality=95,
+        save_all=True,
+        append_images=[image.resize((image.width // 2, image.height // 2))],
+    )
     return buffer.getvalue()
 
 

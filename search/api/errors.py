@@ -36,13 +36,16 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return _error("invalid_query", str(exc), status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, GraphUnavailable):
         response = _error(
-            "search_unavailable", "Search is temporarily unavailable; retry shortly.",
+            "search_unavailable",
+            "Search is temporarily unavailable; retry shortly.",
             status.HTTP_503_SERVICE_UNAVAILABLE,
         )
         response["Retry-After"] = str(RETRY_AFTER_S)
         return response
     if isinstance(exc, DjangoValidationError):  # raised by a service's full_clean(), e.g. a duplicate slug
-        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -51,8 +54,17 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if response is None or not isinstance(exc, APIException):
         return response
     details = response.data if isinstance(response.data, dict) and "detail" not in response.data else None
-    message = str(exc.detail) if details is None and not isinstance(exc.detail, (dict, list)) else "Invalid request."
-    wrapped = _error(exc.get_codes() if isinstance(exc.get_codes(), str) else "invalid", message, response.status_code, details)
+    message = (
+        str(exc.detail)
+        if details is None and not isinstance(exc.detail, (dict, list))
+        else "Invalid request."
+    )
+    wrapped = _error(
+        exc.get_codes() if isinstance(exc.get_codes(), str) else "invalid",
+        message,
+        response.status_code,
+        details,
+    )
     for header in ("Retry-After", "WWW-Authenticate", "Allow"):
         if header in response:
             wrapped[header] = response[header]

@@ -41,5 +41,8 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
         for operation in path.values():
             responses = operation.setdefault("responses", {})
             for status, description in ERROR_STATUSES.items():
-                responses.setdefault(status, {"description": description, "content": {"application/json": {"schema": reference}}})
+                responses.setdefault(
+                    status,
+                    {"description": description, "content": {"application/json": {"schema": reference}}},
+                )
     return result

@@ -16,7 +16,9 @@ class CategorySerializer(serializers.ModelSerializer):
 
 class ProductImageSerializer(serializers.ModelSerializer):
     url = serializers.ImageField(source="image", read_only=True)
-    thumbnail_url = serializers.SerializerMethodField(help_text=f"A JPEG at most {THUMBNAIL_PX} px on its longer side.")
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text=f"A JPEG at most {THUMBNAIL_PX} px on its longer side."
+    )
 
     class Meta:
         model = ProductImage
@@ -34,7 +36,18 @@ class ProductSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Product
-        fields = ["id", "name", "slug", "description", "price", "category", "in_stock", "images", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "description",
+            "price",
+            "category",
+            "in_stock",
+            "images",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class ProductWriteSerializer(serializers.ModelSerializer):
@@ -101,15 +114,22 @@ class ProductFilterSerializer(serializers.Serializer):
     def product_filter(self) -> ProductFilter:
         data = self.validated_data
         return ProductFilter(
-            category_slug=data.get("category") or None, min_price=data.get("min_price"),
-            max_price=data.get("max_price"), in_stock=data.get("in_stock"),
+            category_slug=data.get("category") or None,
+            min_price=data.get("min_price"),
+            max_price=data.get("max_price"),
+            in_stock=data.get("in_stock"),
         )
 
 
 class ProductListQuerySerializer(ProductFilterSerializer):
     q = serializers.CharField(
-        required=False, allow_blank=True, max_length=100, help_text="Part of the name.",
-        validators=[RegexValidator(r"^[^\x00]*$", "Null characters are not allowed.")],  # puts it in the schema too
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Part of the name.",
+        validators=[
+            RegexValidator(r"^[^\x00]*$", "Null characters are not allowed.")
+        ],  # puts it in the schema too
     )
     ordering = serializers.ChoiceField(
         choices=["name", "-name", "price", "-price", "-created_at"], required=False, allow_blank=True
@@ -127,7 +147,9 @@ class SimilarQuerySerializer(ProductFilterSerializer):
 
 class PhotoSearchSerializer(ProductFilterSerializer):
     image = serializers.FileField(required=False, help_text="A JPEG, PNG or WebP photo.")
-    crop = IntListField(count=4, required=False, help_text="Search only this region: x,y,width,height in pixels.")
+    crop = IntListField(
+        count=4, required=False, help_text="Search only this region: x,y,width,height in pixels."
+    )
     liked = IntListField(required=False, help_text="Product ids to find more like (with or without a photo).")
     disliked = IntListField(required=False, help_text="Product ids to find less like.")
     k = serializers.IntegerField(min_value=1, max_value=100, default=12)

@@ -14,7 +14,13 @@ from rest_framework.views import APIView
 
 from catalog.models import Category, Product
 from catalog.selectors import product_list
-from catalog.services import product_create, product_delete, product_image_add, product_image_delete, product_update
+from catalog.services import (
+    product_create,
+    product_delete,
+    product_image_add,
+    product_image_delete,
+    product_update,
+)
 from search.api import serializers as api
 from search.similarity import product_similar_list, search_by_image, upload_image_check
 
@@ -37,7 +43,9 @@ class ProductViewSet(viewsets.ModelViewSet):
 
     def _written(self, product: Product, status_code: int) -> Response:
         product = product_list().get(pk=product.pk)
-        return Response(api.ProductSerializer(product, context={"request": self.request}).data, status=status_code)
+        return Response(
+            api.ProductSerializer(product, context={"request": self.request}).data, status=status_code
+        )
 
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         data = self._validated_write(request.data)
@@ -57,8 +65,10 @@ class ProductViewSet(viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
-    @extend_schema(request={"multipart/form-data": api.ProductImageUploadSerializer},
-                   responses={201: api.ProductImageStaffSerializer})
+    @extend_schema(
+        request={"multipart/form-data": api.ProductImageUploadSerializer},
+        responses={201: api.ProductImageStaffSerializer},
+    )
     @action(detail=True, methods=["post"], url_path="images", parser_classes=[MultiPartParser])
     def images_add(self, request: Request, pk: str | None = None) -> Response:
         product = self.get_object()
@@ -70,7 +80,10 @@ class ProductViewSet(viewsets.ModelViewSet):
             product=product, file=file, filename=file.name, position=upload.validated_data.get("position")
         )
         image.refresh_from_db()  # the sync after commit has run (immediate task backend) or is queued
-        return Response(api.ProductImageStaffSerializer(image, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return Response(
+            api.ProductImageStaffSerializer(image, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"images/(?P<image_id>[0-9]+)")
@@ -87,8 +100,11 @@ class ProductViewSet(viewsets.ModelViewSet):
         query.is_valid(raise_exception=True)
         f = query.product_filter()
         products = product_list(
-            category_slug=f.category_slug, query=query.validated_data.get("q"),
-            min_price=f.min_price, max_price=f.max_price, in_stock=f.in_stock,
+            category_slug=f.category_slug,
+            query=query.validated_data.get("q"),
+            min_price=f.min_price,
+            max_price=f.max_price,
+            in_stock=f.in_stock,
         )
         return products.order_by(query.validated_data.get("ordering") or "name", "pk")
 
@@ -100,7 +116,10 @@ class ProductViewSet(viewsets.ModelViewSet):
         query.is_valid(raise_exception=True)
         data = query.validated_data
         matches = product_similar_list(
-            product_id=product.pk, limit=data["limit"], offset=data["offset"], where=query.product_filter(),
+            product_id=product.pk,
+            limit=data["limit"],
+            offset=data["offset"],
+            where=query.product_filter(),
             min_score=data.get("min_score"),
         )
         return Response(api.ProductMatchSerializer(matches, many=True, context={"request": request}).data)
@@ -130,9 +149,14 @@ class PhotoSearchView(APIView):
         query.is_valid(raise_exception=True)
         data = query.validated_data
         matches = search_by_image(
-            upload=data.get("image"), k=data["k"], offset=data["offset"], where=query.product_filter(),
-            min_score=data.get("min_score"), crop=data.get("crop"),
-            liked_ids=data.get("liked", ()), disliked_ids=data.get("disliked", ()),
+            upload=data.get("image"),
+            k=data["k"],
+            offset=data["offset"],
+            where=query.product_filter(),
+            min_score=data.get("min_score"),
+            crop=data.get("crop"),
+            liked_ids=data.get("liked", ()),
+            disliked_ids=data.get("disliked", ()),
         )
         result = {"results": matches}
         return Response(api.PhotoSearchResultSerializer(result, context={"request": request}).data)

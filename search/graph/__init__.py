@@ -9,7 +9,15 @@ from django.utils.module_loading import import_string
 
 from search.graph.base import GraphStore, GraphUnavailable, ImageHit, ImageRecord, Neighbour, ProductRecord
 
-__all__ = ["GraphStore", "GraphUnavailable", "ImageHit", "ImageRecord", "Neighbour", "ProductRecord", "graph_store"]
+__all__ = [
+    "GraphStore",
+    "GraphUnavailable",
+    "ImageHit",
+    "ImageRecord",
+    "Neighbour",
+    "ProductRecord",
+    "graph_store",
+]
 
 
 @lru_cache(maxsize=1)

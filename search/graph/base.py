@@ -6,8 +6,8 @@ Scores crossing this interface are always cosine similarities in [-1, 1], whatev
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 
 class GraphUnavailable(RuntimeError):
@@ -136,7 +136,9 @@ class GraphStore(ABC):
         """Remove products, their images and every SIMILAR_TO touching them."""
 
     @abstractmethod
-    def nearest_images_many(self, vectors: Sequence[Sequence[float]], *, k: int, model: str) -> list[list[ImageHit]]:
+    def nearest_images_many(
+        self, vectors: Sequence[Sequence[float]], *, k: int, model: str
+    ) -> list[list[ImageHit]]:
         """For each unit vector, its k nearest images made by `model` (from the approximate index),
         best first, exactly scored. One round trip."""
 
@@ -155,20 +157,27 @@ class GraphStore(ABC):
     ) -> list[ImageHit]:
         """Exact scan: the k products passing `where` whose best image is nearest, one hit per product."""
 
-
     # SIMILAR_TO edges carry the model whose vectors scored them.
     @abstractmethod
     def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour], *, model: str) -> None:
         """Make `neighbours` the product's whole outgoing SIMILAR_TO list for `model`."""
 
     @abstractmethod
-    def similar_offer(self, product_id: int, neighbours: Sequence[Neighbour], *, model: str, keep: int) -> None:
+    def similar_offer(
+        self, product_id: int, neighbours: Sequence[Neighbour], *, model: str, keep: int
+    ) -> None:
         """Offer the product to each neighbour's list (reverse edge), each list trimmed to its best `keep`."""
 
     @abstractmethod
     def similar_list(
-        self, product_id: int, *, limit: int, offset: int = 0, where: ProductFilter = ProductFilter(),
-        min_score: float | None = None, model: str | None = None,
+        self,
+        product_id: int,
+        *,
+        limit: int,
+        offset: int = 0,
+        where: ProductFilter = ProductFilter(),
+        min_score: float | None = None,
+        model: str | None = None,
     ) -> list[Neighbour]:
         """The product's similar items scored by `model` (None: any model, for tests and tools)."""
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from search.graph.base import (
+    FilteredHits,
     GraphStats,
     GraphStore,
-    FilteredHits,
     ImageHit,
-    ImageShape,
     ImageRecord,
+    ImageShape,
     Neighbour,
     ProductFilter,
     ProductRecord,
@@ -58,7 +59,9 @@ class InMemoryGraphStore(GraphStore):
         return {model for model, _ in self.images}
 
     def image_vectors(self, product_id: int, *, model: str) -> list[list[float]]:
-        found = sorted((i.image_id, i) for (m, _), i in self.images.items() if m == model and i.product_id == product_id)
+        found = sorted(
+            (i.image_id, i) for (m, _), i in self.images.items() if m == model and i.product_id == product_id
+        )
         return [list(i.embedding) for _, i in found]
 
     def upsert_products(self, products: Sequence[ProductRecord]) -> None:
@@ -83,7 +86,9 @@ class InMemoryGraphStore(GraphStore):
                 for product_id in gone:
                     edges.pop(product_id, None)
 
-    def nearest_images_many(self, vectors: Sequence[Sequence[float]], *, k: int, model: str) -> list[list[ImageHit]]:
+    def nearest_images_many(
+        self, vectors: Sequence[Sequence[float]], *, k: int, model: str
+    ) -> list[list[ImageHit]]:
         return [self._ranked(np.asarray(v, dtype=np.float64), model=model)[:k] for v in vectors]
 
     def nearest_images_filtered(
@@ -91,7 +96,9 @@ class InMemoryGraphStore(GraphStore):
     ) -> FilteredHits:
         # Exact top k before the filter, as the real index applies the filter after its k candidates.
         candidates = self.nearest_images(vector, k=k, model=model)
-        return FilteredHits(hits=[h for h in candidates if self._passes(h, where)], candidates=len(candidates))
+        return FilteredHits(
+            hits=[h for h in candidates if self._passes(h, where)], candidates=len(candidates)
+        )
 
     def nearest_products_exact(
         self, vector: Sequence[float], *, k: int, model: str, where: ProductFilter, min_score: float | None
@@ -108,7 +115,8 @@ class InMemoryGraphStore(GraphStore):
     def _ranked(self, query: np.ndarray, *, model: str) -> list[ImageHit]:
         hits = [
             ImageHit(image_id=i.image_id, product_id=i.product_id, score=float(np.dot(query, i.embedding)))
-            for i in self.images.values() if i.model == model
+            for i in self.images.values()
+            if i.model == model
         ]
         return sorted(hits, key=lambda h: (-h.score, h.image_id))
 
@@ -116,7 +124,9 @@ class InMemoryGraphStore(GraphStore):
         lists = self.similar.setdefault(model, {})
         lists[product_id] = {n.product_id: n.score for n in neighbours if n.product_id in self.products}
 
-    def similar_offer(self, product_id: int, neighbours: Sequence[Neighbour], *, model: str, keep: int) -> None:
+    def similar_offer(
+        self, product_id: int, neighbours: Sequence[Neighbour], *, model: str, keep: int
+    ) -> None:
         lists = self.similar.setdefault(model, {})
         for n in neighbours:
             edges = lists.setdefault(n.product_id, {})
@@ -124,8 +134,14 @@ class InMemoryGraphStore(GraphStore):
             lists[n.product_id] = dict(sorted(edges.items(), key=lambda e: -e[1])[:keep])
 
     def similar_list(
-        self, product_id: int, *, limit: int, offset: int = 0, where: ProductFilter = ProductFilter(),
-        min_score: float | None = None, model: str | None = None,
+        self,
+        product_id: int,
+        *,
+        limit: int,
+        offset: int = 0,
+        where: ProductFilter = ProductFilter(),
+        min_score: float | None = None,
+        model: str | None = None,
     ) -> list[Neighbour]:
         edges: dict[int, float] = {}
         for m, lists in self.similar.items():
@@ -133,13 +149,18 @@ class InMemoryGraphStore(GraphStore):
                 edges.update(lists.get(product_id, {}))
         edges = sorted(edges.items(), key=lambda e: (-e[1], e[0]))
         kept = [
-            Neighbour(product_id=p, score=s) for p, s in edges
-            if p in self.products and where.matches(self.products[p]) and (min_score is None or s >= min_score)
+            Neighbour(product_id=p, score=s)
+            for p, s in edges
+            if p in self.products
+            and where.matches(self.products[p])
+            and (min_score is None or s >= min_score)
         ]
-        return kept[offset:offset + limit]
+        return kept[offset : offset + limit]
 
     def similar_sources(self, product_id: int) -> list[int]:
-        return sorted({s for lists in self.similar.values() for s, edges in lists.items() if product_id in edges})
+        return sorted(
+            {s for lists in self.similar.values() for s, edges in lists.items() if product_id in edges}
+        )
 
     def product_ids(self) -> set[int]:
         return set(self.products)
@@ -150,9 +171,12 @@ class InMemoryGraphStore(GraphStore):
     def stats(self) -> GraphStats:
         serving = self.serving
         return GraphStats(
-            products=len(self.products), images=sum(1 for m, _ in self.images if m == serving),
+            products=len(self.products),
+            images=sum(1 for m, _ in self.images if m == serving),
             similar_edges=sum(len(e) for e in self.similar.get(serving or "", {}).values()),
-            vector_index=f"ONLINE {self.dimensions[serving]}d cosine" if serving in self.dimensions else "missing",
+            vector_index=f"ONLINE {self.dimensions[serving]}d cosine"
+            if serving in self.dimensions
+            else "missing",
             serving_model=serving,
         )
 
@@ -166,15 +190,21 @@ class InMemoryGraphStore(GraphStore):
 
     def image_shapes(self) -> list[ImageShape]:
         return [
-            ImageShape(image_id=i.image_id, product_id=i.product_id if i.product_id in self.products else None,
-                       model=i.model, dimensions=len(i.embedding))
+            ImageShape(
+                image_id=i.image_id,
+                product_id=i.product_id if i.product_id in self.products else None,
+                model=i.model,
+                dimensions=len(i.embedding),
+            )
             for i in self.images.values()
         ]
 
     def similar_edges(self) -> list[SimilarEdge]:
         return [
             SimilarEdge(source_id=s, target_id=t)
-            for lists in self.similar.values() for s, edges in lists.items() for t in edges
+            for lists in self.similar.values()
+            for s, edges in lists.items()
+            for t in edges
         ]
 
     def similar_delete(self, edges: Sequence[SimilarEdge]) -> None:

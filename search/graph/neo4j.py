@@ -17,10 +17,10 @@ import functools
 import io
 import logging
 import re
-from typing import Any, Callable, Sequence, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import neo4j
 import neo4j.exceptions
 from neomodel import (
     ArrayProperty,
@@ -35,14 +35,15 @@ from neomodel import (
     get_config,
 )
 
+import neo4j
 from search.graph.base import (
+    FilteredHits,
     GraphStats,
     GraphStore,
     GraphUnavailable,
     ImageHit,
-    ImageShape,
-    FilteredHits,
     ImageRecord,
+    ImageShape,
     Neighbour,
     ProductFilter,
     ProductRecord,
@@ -103,7 +104,9 @@ def _index_missing(exc: neo4j.exceptions.ClientError) -> bool:
     # A model's vector index is dropped by a switch and rebuilt by reembed: for that while, searches of it
     # are "unavailable" (503, retried), not a bug. Neo4j says so only in the message.
     message = (exc.message or "").lower()
-    return "index" in message and ("no such" in message or "not online" in message or "does not exist" in message)
+    return "index" in message and (
+        "no such" in message or "not online" in message or "does not exist" in message
+    )
 
 
 def _translating_unavailable(method: Callable[..., T]) -> Callable[..., T]:
@@ -137,8 +140,11 @@ _CATEGORY_PRODUCTS = "(p:Product {category_slug: $f_category})"
 
 def _filter_params(where: ProductFilter) -> dict[str, Any]:
     return {
-        "f_category": where.category_slug, "f_min_price": where.min_price, "f_max_price": where.max_price,
-        "f_in_stock": where.in_stock, "f_exclude": list(where.exclude_ids),
+        "f_category": where.category_slug,
+        "f_min_price": where.min_price,
+        "f_max_price": where.max_price,
+        "f_in_stock": where.in_stock,
+        "f_exclude": list(where.exclude_ids),
     }
 
 
@@ -181,19 +187,35 @@ def bolt_target(url: str, *, username: str, password: str, database: str) -> tup
     parts = urlsplit(url)
     host = f"{parts.hostname}:{parts.port}" if parts.port else (parts.hostname or "")
     address = parts._replace(netloc=host, path="").geturl()
-    return address, (parts.username or username, parts.password or password), parts.path.strip("/") or database
+    return (
+        address,
+        (parts.username or username, parts.password or password),
+        parts.path.strip("/") or database,
+    )
 
 
 class Neo4jGraphStore(GraphStore):
     def __init__(
-        self, *, url: str, username: str, password: str, database: str, connection_timeout_s: float,
-        hnsw_m: int = 16, hnsw_ef_construction: int = 100, quantization: bool = True,
+        self,
+        *,
+        url: str,
+        username: str,
+        password: str,
+        database: str,
+        connection_timeout_s: float,
+        hnsw_m: int = 16,
+        hnsw_ef_construction: int = 100,
+        quantization: bool = True,
     ):
         self.index_config = {
-            "vector.similarity_function": "cosine", "vector.hnsw.m": hnsw_m,
-            "vector.hnsw.ef_construction": hnsw_ef_construction, "vector.quantization.enabled": quantization,
+            "vector.similarity_function": "cosine",
+            "vector.hnsw.m": hnsw_m,
+            "vector.hnsw.ef_construction": hnsw_ef_construction,
+            "vector.quantization.enabled": quantization,
         }
-        address, auth, self.database = bolt_target(url, username=username, password=password, database=database)
+        address, auth, self.database = bolt_target(
+            url, username=username, password=password, database=database
+        )
         self.url = address
         self.driver = neo4j.GraphDatabase.driver(
             address,
@@ -255,7 +277,9 @@ class Neo4jGraphStore(GraphStore):
     def _legacy_schema_drop(self) -> None:
         """Graphs from before per-model labels: drop the shared index and the unique constraint on every
         :Image, and give old nodes their model's label, so they are served again without re-embedding."""
-        legacy_index = _query("SHOW INDEXES YIELD name WHERE name = $name RETURN name", name=_LEGACY_VECTOR_INDEX)
+        legacy_index = _query(
+            "SHOW INDEXES YIELD name WHERE name = $name RETURN name", name=_LEGACY_VECTOR_INDEX
+        )
         legacy_constraints = _query(
             "SHOW CONSTRAINTS YIELD name, labelsOrTypes, properties "
             "WHERE labelsOrTypes = ['Image'] AND properties = ['image_id'] RETURN name"
@@ -273,7 +297,9 @@ class Neo4jGraphStore(GraphStore):
                 model=model,
             )
             # Its own index, so the model served before the upgrade is searchable again without a reembed.
-            [[dimensions]] = _query("MATCH (i:Image {model: $model}) RETURN size(i.embeddings) LIMIT 1", model=model)
+            [[dimensions]] = _query(
+                "MATCH (i:Image {model: $model}) RETURN size(i.embeddings) LIMIT 1", model=model
+            )
             self._vector_index_create(model=model, dimensions=dimensions)
         if len(models) == 1:  # a one-model legacy graph: its edges and its serving state are that model's
             _query("MERGE (s:IndexState {key: 'serving'}) ON CREATE SET s.model = $model", model=models[0])
@@ -311,7 +337,8 @@ class Neo4jGraphStore(GraphStore):
         rows = _query(
             "MATCH (:Product {product_id: $product_id})-[:HAS_IMAGE]->(i:Image {model: $model}) "
             "RETURN i.embeddings ORDER BY i.image_id",
-            product_id=product_id, model=model,
+            product_id=product_id,
+            model=model,
         )
         return [list(row[0]) for row in rows]
 
@@ -334,8 +361,12 @@ class Neo4jGraphStore(GraphStore):
 
     def _upsert_model_images(self, images: Sequence[ImageRecord], *, model: str) -> None:
         rows = [
-            {"image_id": i.image_id, "product_id": i.product_id, "path": i.path,
-             "embedding": [float(x) for x in i.embedding]}
+            {
+                "image_id": i.image_id,
+                "product_id": i.product_id,
+                "path": i.path,
+                "embedding": [float(x) for x in i.embedding],
+            }
             for i in images
         ]
         _query(
@@ -351,7 +382,8 @@ class Neo4jGraphStore(GraphStore):
             OPTIONAL MATCH (other:Product)-[moved:HAS_IMAGE]->(i) WHERE other <> p
             DELETE moved
             """,
-            rows=rows, model=model,
+            rows=rows,
+            model=model,
         )
 
     @_translating_unavailable
@@ -370,7 +402,9 @@ class Neo4jGraphStore(GraphStore):
         )
 
     @_translating_unavailable
-    def nearest_images_many(self, vectors: Sequence[Sequence[float]], *, k: int, model: str) -> list[list[ImageHit]]:
+    def nearest_images_many(
+        self, vectors: Sequence[Sequence[float]], *, k: int, model: str
+    ) -> list[list[ImageHit]]:
         rows = _query(
             """
             UNWIND range(0, size($vectors) - 1) AS q
@@ -386,7 +420,10 @@ class Neo4jGraphStore(GraphStore):
             RETURN q, image_id, product_id, score
             ORDER BY q, score DESC, image_id
             """,
-            index=vector_index_name(model), k=k, model=model, vectors=[[float(x) for x in v] for v in vectors],
+            index=vector_index_name(model),
+            k=k,
+            model=model,
+            vectors=[[float(x) for x in v] for v in vectors],
         )
         hits: list[list[ImageHit]] = [[] for _ in vectors]
         for q, image_id, product_id, score in rows:
@@ -407,7 +444,11 @@ class Neo4jGraphStore(GraphStore):
                    collect(CASE WHEN passes THEN [node.image_id, p.product_id,
                            vector.similarity.cosine(node.embeddings, $vector)] END) AS kept
             """,
-            index=vector_index_name(model), k=k, model=model, vector=[float(x) for x in vector], **_filter_params(where),
+            index=vector_index_name(model),
+            k=k,
+            model=model,
+            vector=[float(x) for x in vector],
+            **_filter_params(where),
         )
         hits = [ImageHit(image_id=i, product_id=p, score=_cosine(s)) for i, p, s in kept]
         return FilteredHits(hits=sorted(hits, key=lambda h: (-h.score, h.image_id)), candidates=candidates)
@@ -429,7 +470,10 @@ class Neo4jGraphStore(GraphStore):
             ORDER BY score DESC, p.product_id
             LIMIT $k
             """,
-            vector=[float(x) for x in vector], k=k, model=model, min_score=_to_neo4j_score(min_score),
+            vector=[float(x) for x in vector],
+            k=k,
+            model=model,
+            min_score=_to_neo4j_score(min_score),
             **_filter_params(where),
         )
         return [ImageHit(image_id=i, product_id=p, score=_cosine(s)) for i, p, s in rows]
@@ -447,11 +491,15 @@ class Neo4jGraphStore(GraphStore):
             MERGE (p)-[r:SIMILAR_TO {model: $model}]->(q)
             SET r.score = n.score
             """,
-            product_id=product_id, neighbours=[vars(n) for n in neighbours], model=model,
+            product_id=product_id,
+            neighbours=[vars(n) for n in neighbours],
+            model=model,
         )
 
     @_translating_unavailable
-    def similar_offer(self, product_id: int, neighbours: Sequence[Neighbour], *, model: str, keep: int) -> None:
+    def similar_offer(
+        self, product_id: int, neighbours: Sequence[Neighbour], *, model: str, keep: int
+    ) -> None:
         _query(
             """
             MATCH (p:Product {product_id: $product_id})
@@ -466,13 +514,22 @@ class Neo4jGraphStore(GraphStore):
                 DELETE r
             }
             """,
-            product_id=product_id, neighbours=[vars(n) for n in neighbours], model=model, keep=keep,
+            product_id=product_id,
+            neighbours=[vars(n) for n in neighbours],
+            model=model,
+            keep=keep,
         )
 
     @_translating_unavailable
     def similar_list(
-        self, product_id: int, *, limit: int, offset: int = 0, where: ProductFilter = ProductFilter(),
-        min_score: float | None = None, model: str | None = None,
+        self,
+        product_id: int,
+        *,
+        limit: int,
+        offset: int = 0,
+        where: ProductFilter = ProductFilter(),
+        min_score: float | None = None,
+        model: str | None = None,
     ) -> list[Neighbour]:
         rows = _query(
             f"""
@@ -481,7 +538,11 @@ class Neo4jGraphStore(GraphStore):
               AND {PRODUCT_FILTER}
             RETURN p.product_id, r.score ORDER BY r.score DESC, p.product_id SKIP $offset LIMIT $limit
             """,
-            product_id=product_id, limit=limit, offset=offset, min_score=min_score, model=model,
+            product_id=product_id,
+            limit=limit,
+            offset=offset,
+            min_score=min_score,
+            model=model,
             **_filter_params(where),
         )
         return [Neighbour(product_id=p, score=s) for p, s in rows]
@@ -522,11 +583,17 @@ class Neo4jGraphStore(GraphStore):
         if index:
             state, options = index[0]
             config = options["indexConfig"]
-            described = f"{state} {config['vector.dimensions']}d {config['vector.similarity_function'].lower()}"
+            described = (
+                f"{state} {config['vector.dimensions']}d {config['vector.similarity_function'].lower()}"
+            )
         else:
             described = "missing"
         return GraphStats(
-            products=products, images=images, similar_edges=edges, vector_index=described, serving_model=serving
+            products=products,
+            images=images,
+            similar_edges=edges,
+            vector_index=described,
+            serving_model=serving,
         )
 
     @_translating_unavailable

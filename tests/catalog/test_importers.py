@@ -21,15 +21,19 @@ def test_csv_rows_group_by_name_and_parse_prices(tmp_path):
     )
     rows = rows_from_csv(tmp_path, tmp_path / "catalog.csv")
     assert [(r.name, r.category, r.price) for r in rows] == [
-        ("Red mug", "Kitchen", Decimal("4.50")), ("Red mug", "Kitchen", Decimal("0.00"))
+        ("Red mug", "Kitchen", Decimal("4.50")),
+        ("Red mug", "Kitchen", Decimal("0.00")),
     ]
 
 
-@pytest.mark.parametrize("content, message", [
-    ("name\nx\n", "missing column"),
-    ("image,name,price\na.jpg,Mug,cheap\n", "not a number"),
-    ("image,name\n../../etc/passwd,Mug\n", "leaves"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("name\nx\n", "missing column"),
+        ("image,name,price\na.jpg,Mug,cheap\n", "not a number"),
+        ("image,name\n../../etc/passwd,Mug\n", "leaves"),
+    ],
+)
 def test_csv_errors_are_clear(tmp_path, content, message):
     (tmp_path / "c.csv").write_text(content)
     with pytest.raises(CatalogSourceError, match=message):

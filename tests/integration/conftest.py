@@ -18,8 +18,10 @@ SHOP_PHOTOS_PER_PRODUCT = 3
 @pytest.fixture(scope="session")
 def neo4j_graph(django_db_setup, django_db_blocker):
     if os.environ.get("NEO4J_BOLT_URL") and os.environ.get("LOOKALIKE_TESTS_MAY_CLEAR_GRAPH") != "1":
-        pytest.fail("Integration tests delete every :Product and :Image node of the server at NEO4J_BOLT_URL; "
-                    "set LOOKALIKE_TESTS_MAY_CLEAR_GRAPH=1 if that server is disposable.")
+        pytest.fail(
+            "Integration tests delete every :Product and :Image node of the server at NEO4J_BOLT_URL; "
+            "set LOOKALIKE_TESTS_MAY_CLEAR_GRAPH=1 if that server is disposable."
+        )
     graph_store.cache_clear()
     store = graph_store()
     try:

@@ -23,9 +23,16 @@ def test_staff_add_a_product_with_an_image_in_the_admin_and_it_becomes_searchabl
     path = grocery_dir / "train/Vegetables/Aubergine/Aubergine_020.jpg"
     category = Category.objects.get(name="Aubergine")
     form = {
-        "name": "Admin aubergine", "slug": "admin-aubergine", "description": "Added in the admin",
-        "price": "2.50", "category": category.pk, "in_stock": "on",
-        "images-TOTAL_FORMS": "1", "images-INITIAL_FORMS": "0", "images-MIN_NUM_FORMS": "0", "images-MAX_NUM_FORMS": "1000",
+        "name": "Admin aubergine",
+        "slug": "admin-aubergine",
+        "description": "Added in the admin",
+        "price": "2.50",
+        "category": category.pk,
+        "in_stock": "on",
+        "images-TOTAL_FORMS": "1",
+        "images-INITIAL_FORMS": "0",
+        "images-MIN_NUM_FORMS": "0",
+        "images-MAX_NUM_FORMS": "1000",
         "images-0-image": SimpleUploadedFile(path.name, path.read_bytes(), content_type="image/jpeg"),
         "images-0-position": "0",
     }
@@ -51,10 +58,18 @@ def test_anonymous_users_cannot_reach_the_admin(client):
 
 def _product_form(name: str, category: Category, image: SimpleUploadedFile) -> dict:
     return {
-        "name": name, "slug": name.lower().replace(" ", "-"), "description": "", "price": "1.00",
-        "category": category.pk, "in_stock": "on",
-        "images-TOTAL_FORMS": "1", "images-INITIAL_FORMS": "0", "images-MIN_NUM_FORMS": "0",
-        "images-MAX_NUM_FORMS": "1000", "images-0-image": image, "images-0-position": "0",
+        "name": name,
+        "slug": name.lower().replace(" ", "-"),
+        "description": "",
+        "price": "1.00",
+        "category": category.pk,
+        "in_stock": "on",
+        "images-TOTAL_FORMS": "1",
+        "images-INITIAL_FORMS": "0",
+        "images-MIN_NUM_FORMS": "0",
+        "images-MAX_NUM_FORMS": "1000",
+        "images-0-image": image,
+        "images-0-position": "0",
     }
 
 
@@ -72,16 +87,21 @@ def test_uploading_a_near_duplicate_of_another_products_photo_is_flagged_with_a_
     original = Product.objects.get(name="Granny Smith")
     # One of Granny Smith's shop photos, resized and re-encoded as a copy saved from a web page would be.
     copy = _resized_jpeg(grocery_dir / "train/Fruit/Apple/Granny-Smith/Granny-Smith_001.jpg", 0.7)
-    form = _product_form("Green apple again", original.category,
-                         SimpleUploadedFile("copy.jpg", copy, content_type="image/jpeg"))
+    form = _product_form(
+        "Green apple again",
+        original.category,
+        SimpleUploadedFile("copy.jpg", copy, content_type="image/jpeg"),
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert admin_client.post(reverse("admin:catalog_product_add"), form).status_code == 302
     product = Product.objects.get(slug="green-apple-again")
     graph_cleanup.append(product.pk)
 
-    change_page = admin_client.get(reverse("admin:catalog_product_change", args=[product.pk])).content.decode()
+    change_page = admin_client.get(
+        reverse("admin:catalog_product_change", args=[product.pk])
+    ).content.decode()
     link = reverse("admin:catalog_product_change", args=[original.pk])
-    cell = change_page[change_page.index('class="field-duplicates"'):][:600]
+    cell = change_page[change_page.index('class="field-duplicates"') :][:600]
     assert f'near-duplicate of <a href="{link}">Granny Smith</a>' in cell, cell
 
     # After a save the same finding arrives as a message (sent once the image's sync has committed).
@@ -98,8 +118,11 @@ def test_a_different_photo_of_the_same_kind_is_not_a_near_duplicate(
 ):
     # Cosine 0.59 at most to the demo's aubergine photos: another aubergine, not the same photo.
     path = grocery_dir / "train/Vegetables/Aubergine/Aubergine_020.jpg"
-    form = _product_form("Another aubergine", Category.objects.get(name="Aubergine"),
-                         SimpleUploadedFile(path.name, path.read_bytes(), content_type="image/jpeg"))
+    form = _product_form(
+        "Another aubergine",
+        Category.objects.get(name="Aubergine"),
+        SimpleUploadedFile(path.name, path.read_bytes(), content_type="image/jpeg"),
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert admin_client.post(reverse("admin:catalog_product_add"), form).status_code == 302
     product = Product.objects.get(slug="another-aubergine")
@@ -107,7 +130,10 @@ def test_a_different_photo_of_the_same_kind_is_not_a_near_duplicate(
     image = product.images.get()
     assert image.sync_status == SyncStatus.SYNCED
     assert image_near_duplicates(image.pk) == []
-    assert b"near-duplicate of" not in admin_client.get(reverse("admin:catalog_product_change", args=[product.pk])).content
+    assert (
+        b"near-duplicate of"
+        not in admin_client.get(reverse("admin:catalog_product_change", args=[product.pk])).content
+    )
 
 
 def test_product_change_page_lists_its_similar_items_with_links_and_scores(admin_client, demo_catalog):
@@ -122,8 +148,10 @@ def test_product_change_page_lists_its_similar_items_with_links_and_scores(admin
 
 def test_admin_index_shows_graph_health(admin_client, demo_catalog):
     page = admin_client.get(reverse("admin:index")).content.decode()
-    health = page[page.index('id="graph-health"'):]
-    assert ">up<" in health and f"{Product.objects.filter(images__isnull=False).distinct().count()} / " in health
+    health = page[page.index('id="graph-health"') :]
+    assert (
+        ">up<" in health and f"{Product.objects.filter(images__isnull=False).distinct().count()} / " in health
+    )
     assert "ONLINE" in health and "Pending images" in health
 
 
@@ -135,15 +163,24 @@ def test_admin_index_still_renders_while_the_graph_is_down(admin_client, demo_ca
 
     monkeypatch.setattr(store, "stats", down)
     response = admin_client.get(reverse("admin:index"))
-    assert response.status_code == 200 and b">down<" in response.content and b"simulated outage" in response.content
+    assert (
+        response.status_code == 200
+        and b">down<" in response.content
+        and b"simulated outage" in response.content
+    )
 
 
-def test_reembed_action_recomputes_the_embedding_and_syncs(admin_client, demo_catalog, django_capture_on_commit_callbacks):
+def test_reembed_action_recomputes_the_embedding_and_syncs(
+    admin_client, demo_catalog, django_capture_on_commit_callbacks
+):
     image = Product.objects.get(name="Kiwi").images.first()
     ProductImage.objects.filter(pk=image.pk).update(embedding=b"\0" * 8, sync_status=SyncStatus.FAILED)
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(reverse("admin:catalog_productimage_changelist"),
-                                     {"action": "reembed", "_selected_action": [image.pk]}, follow=True)
+        response = admin_client.post(
+            reverse("admin:catalog_productimage_changelist"),
+            {"action": "reembed", "_selected_action": [image.pk]},
+            follow=True,
+        )
     assert b"1 images queued for re-embedding" in response.content
     image.refresh_from_db()
     assert image.sync_status == SyncStatus.SYNCED and len(bytes(image.embedding)) == 1280 * 4

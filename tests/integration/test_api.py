@@ -49,7 +49,9 @@ def test_similar_products_come_with_scores_best_first(api, demo_catalog):
     matches = response.json()
     assert response.status_code == 200 and 1 <= len(matches) <= 3
     assert [m["score"] for m in matches] == sorted((m["score"] for m in matches), reverse=True)
-    assert api.get(f"/api/v1/products/{demo_catalog['Granny Smith']}/similar/", {"limit": 0}).status_code == 400
+    assert (
+        api.get(f"/api/v1/products/{demo_catalog['Granny Smith']}/similar/", {"limit": 0}).status_code == 400
+    )
 
 
 def test_categories(api, demo_catalog):
@@ -58,7 +60,10 @@ def test_categories(api, demo_catalog):
 
 
 def test_search_by_photo_returns_ranked_products(api, demo_catalog, grocery_dir):
-    path = grocery_dir / "iconic-images-and-descriptions/Packages/Yoghurt/Natural-Yoghurt/Arla-Natural-Yoghurt/Arla-Natural-Yoghurt_Iconic.jpg"
+    path = (
+        grocery_dir
+        / "iconic-images-and-descriptions/Packages/Yoghurt/Natural-Yoghurt/Arla-Natural-Yoghurt/Arla-Natural-Yoghurt_Iconic.jpg"
+    )
     if not path.exists():
         path = next((grocery_dir / "iconic-images-and-descriptions").rglob("*Yoghurt*_Iconic.jpg"))
     expected = path.stem.removesuffix("_Iconic").replace("-", " ")
@@ -66,13 +71,18 @@ def test_search_by_photo_returns_ranked_products(api, demo_catalog, grocery_dir)
     assert response.status_code == 200
     results = response.json()["results"]
     assert len(results) == 4 and results[0]["product"]["name"] == expected
-    assert Product.objects.get(pk=results[0]["product"]["id"]).images.filter(pk=results[0]["image_id"]).exists()
+    assert (
+        Product.objects.get(pk=results[0]["product"]["id"]).images.filter(pk=results[0]["image_id"]).exists()
+    )
 
 
-@pytest.mark.parametrize("data, status, code", [
-    (b"GIF89a broken", 400, "invalid_image"),
-    (b"", 400, "invalid"),
-])
+@pytest.mark.parametrize(
+    "data, status, code",
+    [
+        (b"GIF89a broken", 400, "invalid_image"),
+        (b"", 400, "invalid"),
+    ],
+)
 def test_search_rejects_bad_uploads(api, demo_catalog, data, status, code):
     response = api.post("/api/v1/search/", {"image": SimpleUploadedFile("x.gif", data)}, format="multipart")
     assert response.status_code == status and response.json()["error"]["code"] == code
@@ -80,7 +90,9 @@ def test_search_rejects_bad_uploads(api, demo_catalog, data, status, code):
 
 def test_search_rejects_oversized_uploads_with_413(api, demo_catalog, settings):
     settings.LOOKALIKE_MAX_UPLOAD_BYTES = 500
-    upload = SimpleUploadedFile("big.jpg", jpeg_bytes(size=(300, 300), quality=100), content_type="image/jpeg")
+    upload = SimpleUploadedFile(
+        "big.jpg", jpeg_bytes(size=(300, 300), quality=100), content_type="image/jpeg"
+    )
     response = api.post("/api/v1/search/", {"image": upload}, format="multipart")
     assert response.status_code == 413 and response.json()["error"]["code"] == "upload_too_large"
 
@@ -130,8 +142,11 @@ def test_search_filters_return_k_matching_products(api, demo_catalog, grocery_di
 def test_search_pages_join_up_and_min_score_cuts(api, demo_catalog, grocery_dir):
     path = grocery_dir / "train/Fruit/Kiwi/Kiwi_020.jpg"
     whole = [r["product"]["id"] for r in _search(api, image=_photo(path), k=6).json()["results"]]
-    pages = [r["product"]["id"] for offset in (0, 3)
-             for r in _search(api, image=_photo(path), k=3, offset=offset).json()["results"]]
+    pages = [
+        r["product"]["id"]
+        for offset in (0, 3)
+        for r in _search(api, image=_photo(path), k=3, offset=offset).json()["results"]
+    ]
     assert pages == whole
     strict = _search(api, image=_photo(path), k=20, min_score="0.6").json()["results"]
     assert all(r["score"] >= 0.6 for r in strict) and len(strict) < 20
@@ -162,7 +177,9 @@ def test_search_a_region_of_a_photo(api, demo_catalog, grocery_dir):
 def test_similar_products_filters_and_pages(api, demo_catalog):
     url = f"/api/v1/products/{demo_catalog['Granny Smith']}/similar/"
     whole = [m["product"]["id"] for m in api.get(url, {"limit": 6}).json()]
-    pages = [m["product"]["id"] for offset in (0, 3) for m in api.get(url, {"limit": 3, "offset": offset}).json()]
+    pages = [
+        m["product"]["id"] for offset in (0, 3) for m in api.get(url, {"limit": 3, "offset": offset}).json()
+    ]
     assert pages == whole
     apples = api.get(url, {"category": "apple"}).json()
     assert apples and {m["product"]["category"]["slug"] for m in apples} == {"apple"}

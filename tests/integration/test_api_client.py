@@ -38,13 +38,16 @@ class SchemaClient:
 
     def call_multipart(self, operation_id: str, fields: dict) -> dict:
         method, path, operation = self.operation(operation_id)
-        request_schema = _resolve(operation["requestBody"]["content"]["multipart/form-data"]["schema"], self.document)
+        request_schema = _resolve(
+            operation["requestBody"]["content"]["multipart/form-data"]["schema"], self.document
+        )
         unknown = set(fields) - set(request_schema["properties"])
         assert not unknown, f"the schema has no fields {unknown}"
         response = getattr(self.transport, method)(path, fields)
         body = response.json()
         response_schema = _resolve(
-            operation["responses"][str(response.status_code)]["content"]["application/json"]["schema"], self.document
+            operation["responses"][str(response.status_code)]["content"]["application/json"]["schema"],
+            self.document,
         )
         jsonschema.validate(body, response_schema)
         return {"status": response.status_code, "body": body}

@@ -8,7 +8,6 @@ Screenshots of the main pages land in var/screenshots/.
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
@@ -29,8 +28,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 CHROMIUM = Path(os.environ.get("LOOKALIKE_CHROMIUM", "/usr/bin/chromium"))
 # No GPU, no sandbox (containers), and nothing that phones home: the test network is closed.
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 ICONIC = "iconic-images-and-descriptions/Fruit"
@@ -117,7 +122,9 @@ def test_product_page_shows_its_similar_items(shop, page: Page):
     page.screenshot(path=SCREENSHOTS / "product-detail-phone.png", full_page=True)
 
 
-def test_photo_search_finds_the_photographed_product_first(shop, page: Page, grocery_dir: Path, tmp_path: Path):
+def test_photo_search_finds_the_photographed_product_first(
+    shop, page: Page, grocery_dir: Path, tmp_path: Path
+):
     page.goto(shop.url + reverse("search:photo-search"))
     page.locator("input[type=file]").set_input_files(grocery_dir / ICONIC / "Pineapple/Pineapple_Iconic.jpg")
     expect(page.locator("#preview-image")).to_be_visible()  # the script's preview
@@ -126,9 +133,14 @@ def test_photo_search_finds_the_photographed_product_first(shop, page: Page, gro
     page.screenshot(path=SCREENSHOTS / "photo-search.png", full_page=True)
 
 
-def test_photo_search_searches_only_the_region_dragged_on_the_preview(shop, page: Page, grocery_dir: Path, tmp_path: Path):
-    photo = _side_by_side(tmp_path, grocery_dir / ICONIC / "Pineapple/Pineapple_Iconic.jpg",
-                          grocery_dir / ICONIC / "Banana/Banana_Iconic.jpg")
+def test_photo_search_searches_only_the_region_dragged_on_the_preview(
+    shop, page: Page, grocery_dir: Path, tmp_path: Path
+):
+    photo = _side_by_side(
+        tmp_path,
+        grocery_dir / ICONIC / "Pineapple/Pineapple_Iconic.jpg",
+        grocery_dir / ICONIC / "Banana/Banana_Iconic.jpg",
+    )
     page.goto(shop.url + reverse("search:photo-search"))
     page.locator("input[type=file]").set_input_files(photo)
     preview = page.locator("#preview-image")

@@ -37,18 +37,26 @@ def drifted_graph(demo_catalog, neo4j_graph):
         MATCH (old:Product)-[r:HAS_IMAGE]->(i:Image {image_id: $id}), (new:Product {product_id: $other})
         DELETE r CREATE (new)-[:HAS_IMAGE]->(i)
         """,
-        id=misplaced.pk, other=other_product,
+        id=misplaced.pk,
+        other=other_product,
     )
-    third_product = ProductImage.objects.exclude(product_id__in=[misplaced.product_id, doubled.product_id]).first()
-    _cypher("MATCH (i:Image {image_id: $id}), (extra:Product {product_id: $other}) CREATE (extra)-[:HAS_IMAGE]->(i)",
-            id=doubled.pk, other=third_product.product_id)
+    third_product = ProductImage.objects.exclude(
+        product_id__in=[misplaced.product_id, doubled.product_id]
+    ).first()
+    _cypher(
+        "MATCH (i:Image {image_id: $id}), (extra:Product {product_id: $other}) CREATE (extra)-[:HAS_IMAGE]->(i)",
+        id=doubled.pk,
+        other=third_product.product_id,
+    )
     _cypher(
         """
         CREATE (o:Product {product_id: $orphan})-[:HAS_IMAGE]->(:Image {image_id: $orphan, model: $model})
         WITH o MATCH (p:Product {product_id: $pid})
         CREATE (p)-[:SIMILAR_TO {score: 0.9}]->(o), (p)-[:SIMILAR_TO {score: 1.0}]->(p)
         """,
-        orphan=ORPHAN_ID, model=BACKBONE.name, pid=missing.product_id,
+        orphan=ORPHAN_ID,
+        model=BACKBONE.name,
+        pid=missing.product_id,
     )
     yield {"missing": missing, "stale": stale, "short": short, "misplaced": misplaced, "doubled": doubled}
     graph_drift_fix(drift=graph_drift_find(backbone=BACKBONE), backbone=BACKBONE)
@@ -63,7 +71,10 @@ def test_drift_made_in_neo4j_is_found(drifted_graph):
     assert drift.misplaced_images == {drifted_graph["misplaced"].pk, drifted_graph["doubled"].pk}
     assert drift.orphan_products == drift.orphan_images == {ORPHAN_ID}
     source = drifted_graph["missing"].product_id
-    assert {(e.source_id, e.target_id) for e in drift.dangling_edges} >= {(source, ORPHAN_ID), (source, source)}
+    assert {(e.source_id, e.target_id) for e in drift.dangling_edges} >= {
+        (source, ORPHAN_ID),
+        (source, source),
+    }
 
 
 def test_check_graph_exits_non_zero_until_fixed(drifted_graph, neo4j_graph, capsys):
@@ -76,7 +87,9 @@ def test_check_graph_exits_non_zero_until_fixed(drifted_graph, neo4j_graph, caps
     call_command("check_graph")  # clean now: no CommandError
     assert neo4j_graph.stats().images == ProductImage.objects.count()
     assert not _cypher("MATCH (p:Product)-[r:SIMILAR_TO]->(p) RETURN r")
-    assert not _cypher("MATCH (p:Product)-[:HAS_IMAGE]->(i:Image) WITH i, count(p) AS owners WHERE owners <> 1 RETURN i")
+    assert not _cypher(
+        "MATCH (p:Product)-[:HAS_IMAGE]->(i:Image) WITH i, count(p) AS owners WHERE owners <> 1 RETURN i"
+    )
     [[model, size]] = _cypher(
         "MATCH (i:Image {image_id: $id}) RETURN i.model, size(i.embeddings)", id=drifted_graph["stale"].pk
     )

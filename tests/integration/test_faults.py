@@ -32,7 +32,7 @@ SUBPROCESS_ID_START = 900_000_000
 
 def _photo_folder(grocery_dir: Path, folder: Path, count: int, skip: int = 0) -> Path:
     """`count` real photos from different classes, in the one-product-per-image layout."""
-    photos = sorted((grocery_dir / "train").glob("*/*/*_00[1-9].jpg"))[skip:skip + count]
+    photos = sorted((grocery_dir / "train").glob("*/*/*_00[1-9].jpg"))[skip : skip + count]
     folder.mkdir(parents=True, exist_ok=True)
     for photo in photos:
         shutil.copy(photo, folder / photo.name)
@@ -66,7 +66,9 @@ def test_neo4j_stopped_during_a_bulk_import_loses_nothing_and_pages_degrade(
         page = client.get(product.get_absolute_url())
         assert page.status_code == 200 and b"Similar items are temporarily unavailable" in page.content
         assert page.context["similar"] == []
-        photo = SimpleUploadedFile("q.jpg", next(folder.glob("*.jpg")).read_bytes(), content_type="image/jpeg")
+        photo = SimpleUploadedFile(
+            "q.jpg", next(folder.glob("*.jpg")).read_bytes(), content_type="image/jpeg"
+        )
         search = client.post(reverse("search:photo-search"), {"photo": photo})
         assert search.status_code == 503 and b"temporarily unavailable" in search.content
         assert b"Traceback" not in search.content and b"ServiceUnavailable" not in search.content
@@ -74,7 +76,9 @@ def test_neo4j_stopped_during_a_bulk_import_loses_nothing_and_pages_degrade(
             call_command("sync_graph")
     finally:
         _neo4j("start")
-    new_images = list(ProductImage.objects.exclude(product_id__in=demo_catalog.values()).values_list("pk", flat=True))
+    new_images = list(
+        ProductImage.objects.exclude(product_id__in=demo_catalog.values()).values_list("pk", flat=True)
+    )
     graph_cleanup.extend(Product.objects.exclude(pk__in=demo_catalog.values()).values_list("pk", flat=True))
 
     call_command("sync_graph")
@@ -91,8 +95,15 @@ def test_neo4j_stopped_during_a_bulk_import_loses_nothing_and_pages_degrade(
 
 
 def _manage(env: dict[str, str], *args: str, **popen_kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **popen_kwargs)
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        **popen_kwargs,
+    )
 
 
 def _rows(db_path: Path, sql: str) -> list[tuple]:
@@ -104,18 +115,27 @@ def _rows(db_path: Path, sql: str) -> list[tuple]:
 def subprocess_catalog(tmp_path, neo4j_graph):
     """Environment for manage.py subprocesses: their own SQLite file and media, the test Neo4j."""
     db_path = tmp_path / "subprocess.sqlite3"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "LOOKALIKE_MEDIA_ROOT": str(tmp_path / "media"),
-           "DJANGO_SECRET_KEY": "test-only-not-secret", "LOOKALIKE_NEO4J_INSTANCE": "test"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "LOOKALIKE_MEDIA_ROOT": str(tmp_path / "media"),
+        "DJANGO_SECRET_KEY": "test-only-not-secret",
+        "LOOKALIKE_NEO4J_INSTANCE": "test",
+    }
     migrate = _manage(env, "migrate", "--noinput")
     assert migrate.wait(timeout=300) == 0, migrate.stdout.read().decode()
     with sqlite3.connect(db_path) as connection:
-        connection.executemany("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)",
-                               [("catalog_product", SUBPROCESS_ID_START), ("catalog_productimage", SUBPROCESS_ID_START)])
+        connection.executemany(
+            "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)",
+            [("catalog_product", SUBPROCESS_ID_START), ("catalog_productimage", SUBPROCESS_ID_START)],
+        )
     yield env, db_path
     orphans_remove()  # the subprocess's products are orphans to the test catalog: out of the graph again
 
 
-def test_import_killed_with_sigkill_and_run_again_ends_complete(subprocess_catalog, grocery_dir, tmp_path, neo4j_graph):
+def test_import_killed_with_sigkill_and_run_again_ends_complete(
+    subprocess_catalog, grocery_dir, tmp_path, neo4j_graph
+):
     env, db_path = subprocess_catalog
     folder = _photo_folder(grocery_dir, tmp_path / "photos", 24)
     images_sql = "SELECT id, sync_status FROM catalog_productimage"
@@ -130,7 +150,9 @@ def test_import_killed_with_sigkill_and_run_again_ends_complete(subprocess_catal
     first.wait(timeout=30)
     at_kill = _rows(db_path, images_sql)
     assert first.returncode == -signal.SIGKILL
-    assert 3 <= len(at_kill) and sum(status == SyncStatus.SYNCED for _, status in at_kill) < 24  # really cut short
+    assert (
+        len(at_kill) >= 3 and sum(status == SyncStatus.SYNCED for _, status in at_kill) < 24
+    )  # really cut short
 
     second = _manage(env, "import_catalog", str(folder))
     output = second.communicate(timeout=600)[0].decode()

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from django.core.management import call_command
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from neomodel import db as neo4j_db
 from rest_framework.test import APIClient
 
@@ -77,11 +77,15 @@ def _api_search(image: ProductImage):
 
 
 def _neo4j(action: str) -> None:
-    subprocess.run([str(ROOT / "scripts" / "neo4j"), action, "test"], check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [str(ROOT / "scripts" / "neo4j"), action, "test"], check=True, capture_output=True, timeout=180
+    )
 
 
 @pytest.mark.neo4j_restart
-@pytest.mark.skipif(bool(os.environ.get("NEO4J_BOLT_URL")), reason="only the local test server can be stopped")
+@pytest.mark.skipif(
+    bool(os.environ.get("NEO4J_BOLT_URL")), reason="only the local test server can be stopped"
+)
 def test_save_succeeds_while_neo4j_is_down_and_sync_graph_catches_up(
     neo4j_graph, graph_cleanup, grocery_dir, django_capture_on_commit_callbacks
 ):
@@ -95,7 +99,11 @@ def test_save_succeeds_while_neo4j_is_down_and_sync_graph_catches_up(
         assert "unavailable" in image.sync_error.lower()
         assert image.embedding is not None  # the model's work is kept for the catch-up
         down = _api_search(image)
-        assert down.status_code == 503 and down["Retry-After"] and down.json()["error"]["code"] == "search_unavailable"
+        assert (
+            down.status_code == 503
+            and down["Retry-After"]
+            and down.json()["error"]["code"] == "search_unavailable"
+        )
     finally:
         _neo4j("start")
     graph_cleanup.append(product.pk)
@@ -113,7 +121,8 @@ def test_rebuild_similarity_reproduces_the_incrementally_built_graph(demo_catalo
     call_command("rebuild_similarity")
     after = {pid: neo4j_graph.similar_list(pid, limit=50) for pid in demo_catalog.values()}
     same = sum(
-        [n.product_id for n in before[pid]] == [n.product_id for n in after[pid]] for pid in demo_catalog.values()
+        [n.product_id for n in before[pid]] == [n.product_id for n in after[pid]]
+        for pid in demo_catalog.values()
     )
     print(f"\nrebuild_similarity: {same}/{len(demo_catalog)} products keep the same similar items")
     # Incremental upkeep offers each product to its neighbours' lists; a full rebuild recomputes each list

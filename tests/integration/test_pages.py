@@ -42,10 +42,13 @@ def test_photo_search_page_shows_the_right_product_first(client, demo_catalog, g
     assert len(results) == 5 and results[0].product.name == "Pineapple"
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"%PDF-1.4 not an image", "Not a readable image"),
-    (jpeg_bytes()[:150], "Not a readable image"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"%PDF-1.4 not an image", "Not a readable image"),
+        (jpeg_bytes()[:150], "Not a readable image"),
+    ],
+)
 def test_photo_search_rejects_bad_uploads_clearly(client, demo_catalog, data, message):
     upload = SimpleUploadedFile("upload.jpg", data, content_type="image/jpeg")
     response = client.post(reverse("search:photo-search"), {"photo": upload})
@@ -55,7 +58,9 @@ def test_photo_search_rejects_bad_uploads_clearly(client, demo_catalog, data, me
 
 def test_photo_search_rejects_files_over_the_byte_limit(client, demo_catalog, settings):
     settings.LOOKALIKE_MAX_UPLOAD_BYTES = 1000
-    upload = SimpleUploadedFile("big.jpg", jpeg_bytes(size=(400, 400), quality=100), content_type="image/jpeg")
+    upload = SimpleUploadedFile(
+        "big.jpg", jpeg_bytes(size=(400, 400), quality=100), content_type="image/jpeg"
+    )
     response = client.post(reverse("search:photo-search"), {"photo": upload})
     assert response.status_code == 413
     assert "the limit is 1,000 bytes" in response.content.decode()
@@ -83,7 +88,7 @@ def test_product_page_draws_its_neighbourhood_with_links_and_scores(client, demo
     product = Product.objects.get(name="Granny Smith")
     response = client.get(product.get_absolute_url())
     page = response.content.decode()
-    svg = page[page.index("<svg"):page.index("</svg>")]
+    svg = page[page.index("<svg") : page.index("</svg>")]
     assert response.context["similar"]
     for match in response.context["similar"]:
         assert f'href="{match.product.get_absolute_url()}"' in svg
@@ -107,12 +112,20 @@ def test_photo_search_form_offers_the_camera_and_loads_its_script(client):
 @pytest.mark.parametrize("left_half, expected", [(True, "Pineapple"), (False, "Banana")])
 def test_photo_search_looks_only_inside_the_crop_box(client, demo_catalog, grocery_dir, left_half, expected):
     data, left_width = _side_by_side(
-        grocery_dir / ICONIC / "Pineapple/Pineapple_Iconic.jpg", grocery_dir / ICONIC / "Banana/Banana_Iconic.jpg"
+        grocery_dir / ICONIC / "Pineapple/Pineapple_Iconic.jpg",
+        grocery_dir / ICONIC / "Banana/Banana_Iconic.jpg",
     )
     height = Image.open(io.BytesIO(data)).height
-    box = (0, 0, left_width, height) if left_half else (left_width, 0, Image.open(io.BytesIO(data)).width - left_width, height)
-    form = {"photo": SimpleUploadedFile("both.jpg", data, content_type="image/jpeg"), "k": 3,
-            **dict(zip(("crop_x", "crop_y", "crop_w", "crop_h"), box))}
+    box = (
+        (0, 0, left_width, height)
+        if left_half
+        else (left_width, 0, Image.open(io.BytesIO(data)).width - left_width, height)
+    )
+    form = {
+        "photo": SimpleUploadedFile("both.jpg", data, content_type="image/jpeg"),
+        "k": 3,
+        **dict(zip(("crop_x", "crop_y", "crop_w", "crop_h"), box, strict=False)),
+    }
     response = client.post(reverse("search:photo-search"), form)
     assert response.status_code == 200
     assert response.context["results"][0].product.name == expected
@@ -121,8 +134,13 @@ def test_photo_search_looks_only_inside_the_crop_box(client, demo_catalog, groce
 def test_photo_search_filters_by_category_price_and_stock(client, demo_catalog, grocery_dir):
     apple_prices = sorted(Product.objects.filter(category__slug="apple").values_list("price", flat=True))
     max_price = apple_prices[len(apple_prices) // 2]
-    form = {"photo": _upload(grocery_dir / ICONIC / "Pineapple/Pineapple_Iconic.jpg"), "category": "apple",
-            "in_stock": "on", "max_price": str(max_price), "k": 20}
+    form = {
+        "photo": _upload(grocery_dir / ICONIC / "Pineapple/Pineapple_Iconic.jpg"),
+        "category": "apple",
+        "in_stock": "on",
+        "max_price": str(max_price),
+        "k": 20,
+    }
     response = client.post(reverse("search:photo-search"), form)
     results = response.context["results"]
     expected = set(Product.objects.filter(category__slug="apple", price__lte=max_price, in_stock=True))
@@ -147,7 +165,9 @@ def test_less_like_this_moves_away_from_the_disliked_products(client, demo_catal
     first = liked.context["results"][0].product
     assert f"?liked={granny.pk}&amp;disliked={first.pk}&amp;k=6" in liked.content.decode()
 
-    response = client.get(reverse("search:photo-search"), {"liked": granny.pk, "disliked": str(first.pk), "k": 6})
+    response = client.get(
+        reverse("search:photo-search"), {"liked": granny.pk, "disliked": str(first.pk), "k": 6}
+    )
 
     assert response.status_code == 200
     products = [m.product for m in response.context["results"]]
@@ -161,11 +181,14 @@ def test_bad_disliked_ids_are_a_form_error(client, demo_catalog):
     assert response.status_code == 400 and "product ids separated by commas" in response.content.decode()
 
 
-@pytest.mark.parametrize("form, message", [
-    ({}, "Choose a photo to search with."),
-    ({"crop_x": "0", "crop_y": "0"}, "The crop box needs x, y, width and height."),
-    ({"min_price": "5", "max_price": "1"}, "The upper price must not be below the lower one."),
-])
+@pytest.mark.parametrize(
+    "form, message",
+    [
+        ({}, "Choose a photo to search with."),
+        ({"crop_x": "0", "crop_y": "0"}, "The crop box needs x, y, width and height."),
+        ({"min_price": "5", "max_price": "1"}, "The upper price must not be below the lower one."),
+    ],
+)
 def test_photo_search_form_errors_are_explained(client, demo_catalog, grocery_dir, form, message):
     if form:
         form["photo"] = _upload(grocery_dir / ICONIC / "Pineapple/Pineapple_Iconic.jpg")
@@ -173,7 +196,9 @@ def test_photo_search_form_errors_are_explained(client, demo_catalog, grocery_di
     assert response.status_code == 400 and message in response.content.decode()
 
 
-def test_photo_search_is_a_friendly_503_while_the_graph_is_down(client, demo_catalog, grocery_dir, monkeypatch):
+def test_photo_search_is_a_friendly_503_while_the_graph_is_down(
+    client, demo_catalog, grocery_dir, monkeypatch
+):
     from search import similarity
     from search.graph import GraphUnavailable
 
@@ -181,6 +206,8 @@ def test_photo_search_is_a_friendly_503_while_the_graph_is_down(client, demo_cat
         raise GraphUnavailable("simulated")
 
     monkeypatch.setattr(similarity, "products_nearest", down)
-    response = client.post(reverse("search:photo-search"), {"photo": _upload(grocery_dir / ICONIC / "Kiwi/Kiwi_Iconic.jpg")})
+    response = client.post(
+        reverse("search:photo-search"), {"photo": _upload(grocery_dir / ICONIC / "Kiwi/Kiwi_Iconic.jpg")}
+    )
     assert response.status_code == 503
     assert "temporarily unavailable" in response.content.decode()

@@ -49,7 +49,9 @@ def _reembed() -> str:
     return out.getvalue()
 
 
-def test_reembed_switches_backbones_without_mixing_and_back(demo_catalog, neo4j_graph, second_backbone, settings, grocery_dir):
+def test_reembed_switches_backbones_without_mixing_and_back(
+    demo_catalog, neo4j_graph, second_backbone, settings, grocery_dir
+):
     images = ProductImage.objects.count()
     before = {label: _top_names(grocery_dir, path) for label, path in QUERIES.items()}
     settings.LOOKALIKE_BACKBONE = second_backbone.name

@@ -71,7 +71,7 @@ def test_the_seed_articles_full_scan_query_runs_on_our_graph_and_agrees(demo_cat
 
 def test_similar_items_come_from_the_graph_best_first(demo_catalog):
     same_category = 0
-    for name, product_id in sorted(demo_catalog.items()):
+    for _name, product_id in sorted(demo_catalog.items()):
         similar = product_similar_list(product_id=product_id, limit=8)
         scores = [m.score for m in similar]
         assert scores == sorted(scores, reverse=True)

@@ -35,8 +35,15 @@ def _csrf_client(user=None) -> Client:
 
 def test_admin_forms_need_a_csrf_token(admin_user, kiwi):
     client = _csrf_client(admin_user)
-    form = {**NEW_PRODUCT, "slug": "csrf-kiwi", "category": kiwi.pk, "images-TOTAL_FORMS": "0",
-            "images-INITIAL_FORMS": "0", "images-MIN_NUM_FORMS": "0", "images-MAX_NUM_FORMS": "1000"}
+    form = {
+        **NEW_PRODUCT,
+        "slug": "csrf-kiwi",
+        "category": kiwi.pk,
+        "images-TOTAL_FORMS": "0",
+        "images-INITIAL_FORMS": "0",
+        "images-MIN_NUM_FORMS": "0",
+        "images-MAX_NUM_FORMS": "1000",
+    }
     url = reverse("admin:catalog_product_add")
 
     assert client.post(url, form).status_code == 403
@@ -73,18 +80,26 @@ def test_api_and_admin_writes_need_staff_rights(who, status, django_user_model, 
     assert api.post("/api/v1/products/", NEW_PRODUCT).status_code == status
     assert api.patch(f"/api/v1/products/{pid}/", {"price": "0.01"}).status_code == status
     assert api.delete(f"/api/v1/products/{pid}/").status_code == status
-    assert api.post(f"/api/v1/products/{pid}/images/", {"image": jpeg_bytes()}, format="multipart").status_code == status
+    assert (
+        api.post(f"/api/v1/products/{pid}/images/", {"image": jpeg_bytes()}, format="multipart").status_code
+        == status
+    )
     admin = client.post(reverse("admin:catalog_product_delete", args=[pid]), {"post": "yes"})
     assert admin.status_code == 302 and "/login/" in admin["Location"]
-    assert Product.objects.filter(pk=pid).exists() and Product.objects.filter(name=NEW_PRODUCT["name"]).count() == 0
+    assert (
+        Product.objects.filter(pk=pid).exists()
+        and Product.objects.filter(name=NEW_PRODUCT["name"]).count() == 0
+    )
 
 
 def test_media_is_served_with_its_image_type_and_nosniff(memory_graph):
     image = image_add_from_bytes(product_make(), jpeg_bytes(), filename="../../etc/passwd.html")
     request = RequestFactory().get(f"/media/{image.image.name}")
-    middleware = SecurityMiddleware(AuthenticationMiddleware(
-        lambda r: serve(r, image.image.name, document_root=django_settings.MEDIA_ROOT)
-    ))
+    middleware = SecurityMiddleware(
+        AuthenticationMiddleware(
+            lambda r: serve(r, image.image.name, document_root=django_settings.MEDIA_ROOT)
+        )
+    )
     request.session = {}
 
     response = middleware(request)

@@ -22,7 +22,9 @@ PHOTOS = ("Fruit/Banana/Banana_001.jpg", "Fruit/Kiwi/Kiwi_001.jpg", "Fruit/Lemon
 def synced_catalog(memory_graph, grocery_dir) -> list[ProductImage]:
     # The check compares the whole catalog: out with rows other tests left for the session (rolled back after).
     Product.objects.all().delete()
-    images = [image_add_from_path(product_make(path.split("/")[1]), grocery_dir / "train" / path) for path in PHOTOS]
+    images = [
+        image_add_from_path(product_make(path.split("/")[1]), grocery_dir / "train" / path) for path in PHOTOS
+    ]
     indexing.images_sync([image.pk for image in images])
     return images
 
@@ -40,16 +42,23 @@ def test_each_kind_of_drift_is_found(synced_catalog, memory_graph):
     memory_graph.delete_images([banana.pk])
     memory_graph.upsert_images([ImageRecord(kiwi.pk, kiwi.product_id, "kiwi.jpg", [0.5] * 2048, "resnet50")])
     short = memory_graph.images[(BACKBONE.name, lemon.pk)]
-    memory_graph.images[(BACKBONE.name, lemon.pk)] = ImageRecord(lemon.pk, lemon.product_id, short.path, [0.6, 0.8], BACKBONE.name)
+    memory_graph.images[(BACKBONE.name, lemon.pk)] = ImageRecord(
+        lemon.pk, lemon.product_id, short.path, [0.6, 0.8], BACKBONE.name
+    )
     memory_graph.similar[BACKBONE.name][lemon.product_id][lemon.product_id] = 1.0  # self-loop
-    memory_graph.similar_offer(990, [Neighbour(lemon.product_id, 0.9)], model=BACKBONE.name, keep=8)  # lemon -> orphan
+    memory_graph.similar_offer(
+        990, [Neighbour(lemon.product_id, 0.9)], model=BACKBONE.name, keep=8
+    )  # lemon -> orphan
 
     drift = graph_drift_find(backbone=BACKBONE)
 
     assert drift.missing_images == {banana.pk}
     assert drift.orphan_products == {990} and drift.orphan_images == {991}
     assert drift.stale_model_images == {kiwi.pk} and drift.wrong_dimension_images == {lemon.pk}
-    assert {SimilarEdge(lemon.product_id, lemon.product_id), SimilarEdge(lemon.product_id, 990)} <= drift.dangling_edges
+    assert {
+        SimilarEdge(lemon.product_id, lemon.product_id),
+        SimilarEdge(lemon.product_id, 990),
+    } <= drift.dangling_edges
     assert drift.total >= 7
 
 

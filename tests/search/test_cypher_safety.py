@@ -14,9 +14,13 @@ SOURCE = Path(neo4j_store.__file__)
 
 def _module_string_constants(tree: ast.Module) -> set[str]:
     return {
-        target.id for node in tree.body if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
-        and isinstance(node.value.value, str) for target in node.targets if isinstance(target, ast.Name)
-        and target.id.isupper()
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+        for target in node.targets
+        if isinstance(target, ast.Name) and target.id.isupper()
     }
 
 
@@ -50,8 +54,12 @@ def test_every_query_is_a_literal_or_an_f_string_of_constants():
     [query_function] = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_query"]
     pass_through = {id(n) for n in ast.walk(query_function)}
     calls = [
-        node for node in ast.walk(tree) if isinstance(node, ast.Call)
-        and ast.unparse(node.func) in {"_query", "db.cypher_query"} and node.args and id(node) not in pass_through
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and ast.unparse(node.func) in {"_query", "db.cypher_query"}
+        and node.args
+        and id(node) not in pass_through
     ]
     assert len(calls) >= 15
     for call in calls:
@@ -65,9 +73,20 @@ def test_every_query_is_a_literal_or_an_f_string_of_constants():
 
 def test_no_percent_or_format_string_building_in_the_store():
     tree = ast.parse(SOURCE.read_text())
-    percent = [n for n in ast.walk(tree) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod)
-               and isinstance(n.left, ast.Constant) and isinstance(n.left.value, str)]
+    percent = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.BinOp)
+        and isinstance(n.op, ast.Mod)
+        and isinstance(n.left, ast.Constant)
+        and isinstance(n.left.value, str)
+    ]
     format_calls = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "format"]
-    concatenated = [n for n in ast.walk(tree) if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add)
-                    and any(isinstance(side, ast.Constant) and isinstance(side.value, str) for side in (n.left, n.right))]
+    concatenated = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.BinOp)
+        and isinstance(n.op, ast.Add)
+        and any(isinstance(side, ast.Constant) and isinstance(side.value, str) for side in (n.left, n.right))
+    ]
     assert not percent and not format_calls and not concatenated

@@ -33,9 +33,13 @@ def test_decode_applies_exif_orientation():
     assert decoded.mode == "RGB"
 
 
-@pytest.mark.parametrize("mode, value", [("RGBA", (255, 0, 0, 0)), ("LA", (0, 0)), ("CMYK", (0, 255, 255, 0))])
+@pytest.mark.parametrize(
+    "mode, value", [("RGBA", (255, 0, 0, 0)), ("LA", (0, 0)), ("CMYK", (0, 255, 255, 0))]
+)
 def test_decode_converts_other_modes_to_rgb(mode, value):
-    decoded = image_decode(_png(Image.new(mode, (8, 8), value)) if mode != "CMYK" else _cmyk_jpeg(), max_pixels=MAX_PIXELS)
+    decoded = image_decode(
+        _png(Image.new(mode, (8, 8), value)) if mode != "CMYK" else _cmyk_jpeg(), max_pixels=MAX_PIXELS
+    )
     assert decoded.mode == "RGB"
     if mode in ("RGBA", "LA"):  # fully transparent pixels become the white background, not black
         assert decoded.getpixel((0, 0)) == (255, 255, 255)
@@ -84,8 +88,12 @@ def test_resnet50_without_a_checkpoint_fails_clearly_without_touching_the_networ
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     monkeypatch.delenv("LOOKALIKE_WEIGHTS_DOWNLOAD", raising=False)
-    monkeypatch.setattr(torchvision.models._api, "load_state_dict_from_url", lambda *a, **k: pytest.fail("network"))
-    with pytest.raises(BackboneUnavailable, match=r"ResNet50_Weights.IMAGENET1K_V2\) at .*resnet50-11ad3fa6.pth"):
+    monkeypatch.setattr(
+        torchvision.models._api, "load_state_dict_from_url", lambda *a, **k: pytest.fail("network")
+    )
+    with pytest.raises(
+        BackboneUnavailable, match=r"ResNet50_Weights.IMAGENET1K_V2\) at .*resnet50-11ad3fa6.pth"
+    ):
         embeddings.Embedder(backbone_get("resnet50"))
 
 
@@ -104,8 +112,10 @@ def test_resnet50_whose_download_fails_is_an_error_never_random_weights(monkeypa
 
 def test_efficientnet_embeddings_are_unit_vectors_and_batch_invariant():
     embedder = embedder_get("efficientnet_lite0")
-    images = [image_decode(io.BytesIO(jpeg_bytes(color=c, size=(300, 260))), max_pixels=MAX_PIXELS)
-              for c in [(200, 30, 30), (30, 200, 30), (30, 30, 200)]]
+    images = [
+        image_decode(io.BytesIO(jpeg_bytes(color=c, size=(300, 260))), max_pixels=MAX_PIXELS)
+        for c in [(200, 30, 30), (30, 200, 30), (30, 30, 200)]
+    ]
     batched = np.stack(list(embedder.embed_many(images, batch_size=2)))
     single = np.stack([embedder.embed_one(image) for image in images])
     assert batched.shape == (3, 1280)

@@ -6,7 +6,8 @@ import io
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from search.embeddings import InvalidImage, embedder_get, image_decode
@@ -77,8 +78,13 @@ def _decoded_within_limits_or_refused(data: bytes) -> None:
     assert decoded.mode == "RGB" and decoded.width * decoded.height <= FUZZ_MAX_PIXELS
 
 
-FUZZ = settings(derandomize=True, max_examples=300, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    derandomize=True,
+    max_examples=300,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @FUZZ
@@ -91,9 +97,12 @@ def test_fuzz_random_bytes(data):
 def small_files(grocery_dir) -> dict[str, bytes]:
     small = images.demo_photo(grocery_dir, size=(48, 32))
     return {
-        "jpeg": images.encode(small, "JPEG", quality=80), "png": images.encode(small, "PNG"),
-        "palette_png": images.encode(small.quantize(16), "PNG"), "webp": images.encode(small, "WEBP"),
-        "gif": images.encode(small.quantize(16), "GIF"), "exif_png": images.exif_rotated_png(small),
+        "jpeg": images.encode(small, "JPEG", quality=80),
+        "png": images.encode(small, "PNG"),
+        "palette_png": images.encode(small.quantize(16), "PNG"),
+        "webp": images.encode(small, "WEBP"),
+        "gif": images.encode(small.quantize(16), "GIF"),
+        "exif_png": images.exif_rotated_png(small),
     }
 
 

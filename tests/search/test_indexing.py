@@ -83,7 +83,10 @@ def test_similar_items_link_products_both_ways(memory_graph, settings, grocery_d
 def test_unindexing_a_product_removes_it_and_its_edges(memory_graph, settings):
     settings.LOOKALIKE_SIMILAR_MIN_SCORE = -1.0
     first, second = product_make("First"), product_make("Second")
-    images = [image_add_from_bytes(first, jpeg_bytes((250, 10, 10))), image_add_from_bytes(second, jpeg_bytes((240, 20, 20)))]
+    images = [
+        image_add_from_bytes(first, jpeg_bytes((250, 10, 10))),
+        image_add_from_bytes(second, jpeg_bytes((240, 20, 20))),
+    ]
     indexing.images_sync([image.pk for image in images])
 
     indexing.product_unindex(product_id=first.pk)

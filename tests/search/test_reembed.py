@@ -8,11 +8,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog.models import Product, ProductImage, SyncStatus
-from search import indexing
+from search import indexing, reembed
 from search.graph import GraphUnavailable
-from search.graph.memory import InMemoryGraphStore
-from search import reembed
 from search.graph.base import ImageRecord
+from search.graph.memory import InMemoryGraphStore
 from search.reembed import backbone_reembed
 from search.similarity import search_by_image
 from tests.factories import image_add_from_path, product_make
@@ -48,7 +47,9 @@ def _search(grocery_dir) -> list[str]:
     return [match.product.name for match in search_by_image(upload=upload, k=3)]
 
 
-def test_reembed_switches_backbone_and_drops_the_old_vectors(synced_catalog, memory_graph, second_backbone, settings, grocery_dir):
+def test_reembed_switches_backbone_and_drops_the_old_vectors(
+    synced_catalog, memory_graph, second_backbone, settings, grocery_dir
+):
     before = _search(grocery_dir)
     settings.LOOKALIKE_BACKBONE = second_backbone.name
 
@@ -64,7 +65,9 @@ def test_reembed_switches_backbone_and_drops_the_old_vectors(synced_catalog, mem
     assert after[0] == before[0] == "Lemon"
 
 
-def test_until_the_switch_searches_read_the_served_model_only(synced_catalog, memory_graph, second_backbone, settings, grocery_dir):
+def test_until_the_switch_searches_read_the_served_model_only(
+    synced_catalog, memory_graph, second_backbone, settings, grocery_dir
+):
     settings.LOOKALIKE_BACKBONE = second_backbone.name
     newcomer = image_add_from_path(product_make("Lemon twin"), grocery_dir / QUERY)
     indexing.images_sync([newcomer.pk])  # saved under the new configuration: the new model's index only
@@ -87,7 +90,9 @@ class FailingAfterOneUpsert(InMemoryGraphStore):
         super().upsert_images(images)
 
 
-def test_an_interrupted_reembed_keeps_serving_the_old_model_and_resumes(synced_catalog, memory_graph, second_backbone, settings, monkeypatch):
+def test_an_interrupted_reembed_keeps_serving_the_old_model_and_resumes(
+    synced_catalog, memory_graph, second_backbone, settings, monkeypatch
+):
     settings.LOOKALIKE_BACKBONE = second_backbone.name
     monkeypatch.setattr(indexing, "SYNC_CHUNK", 2)
     memory_graph.__class__ = FailingAfterOneUpsert
@@ -96,7 +101,12 @@ def test_an_interrupted_reembed_keeps_serving_the_old_model_and_resumes(synced_c
 
     assert interrupted.graph_error and not interrupted.switched
     assert memory_graph.serving_model() == "efficientnet_lite0"
-    assert ProductImage.objects.filter(embedding_model=second_backbone.name, sync_status=SyncStatus.SYNCED).count() == 2
+    assert (
+        ProductImage.objects.filter(
+            embedding_model=second_backbone.name, sync_status=SyncStatus.SYNCED
+        ).count()
+        == 2
+    )
 
     memory_graph.__class__ = InMemoryGraphStore
     resumed = backbone_reembed(progress=_no_progress)
@@ -111,18 +121,24 @@ def test_reembed_with_the_served_backbone_changes_nothing_but_stale_images(synce
     assert memory_graph.serving_model() == "efficientnet_lite0"
 
 
-def test_a_run_stopped_after_its_switch_has_its_old_vectors_dropped_by_the_next(synced_catalog, memory_graph, second_backbone, settings):
+def test_a_run_stopped_after_its_switch_has_its_old_vectors_dropped_by_the_next(
+    synced_catalog, memory_graph, second_backbone, settings
+):
     settings.LOOKALIKE_BACKBONE = second_backbone.name
     backbone_reembed(progress=_no_progress)
     leftover = synced_catalog[0]  # as if the run had been stopped between the switch and the drop
-    memory_graph.upsert_images([ImageRecord(leftover.pk, leftover.product_id, "x.jpg", [1.0] * 1280, "efficientnet_lite0")])
+    memory_graph.upsert_images(
+        [ImageRecord(leftover.pk, leftover.product_id, "x.jpg", [1.0] * 1280, "efficientnet_lite0")]
+    )
 
     report = backbone_reembed(progress=_no_progress)
 
     assert not report.switched and memory_graph.image_models() == {second_backbone.name}
 
 
-def test_check_graph_reports_a_pending_switch_but_never_makes_it(synced_catalog, memory_graph, second_backbone, settings, capsys):
+def test_check_graph_reports_a_pending_switch_but_never_makes_it(
+    synced_catalog, memory_graph, second_backbone, settings, capsys
+):
     from django.core.management import CommandError, call_command
 
     settings.LOOKALIKE_BACKBONE = second_backbone.name

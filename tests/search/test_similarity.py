@@ -34,7 +34,7 @@ def catalog(memory_graph):
 
 def _exact(vectors, query, where=lambda pid: True):
     best = {}
-    for image_id, (product_id, vector) in vectors.items():
+    for product_id, vector in vectors.values():
         if where(product_id):
             best[product_id] = max(best.get(product_id, -2.0), float(vector @ query))
     return sorted(best, key=lambda pid: -best[pid])
@@ -58,7 +58,9 @@ def test_a_selective_filter_still_returns_k_matching_products(catalog):
 
 def test_price_and_exclusion_filters(catalog):
     query = next(iter(catalog.values()))[1]
-    results = products_nearest(vector=query, k=50, where=ProductFilter(min_price=10, max_price=19.5, exclude_ids=()))
+    results = products_nearest(
+        vector=query, k=50, where=ProductFilter(min_price=10, max_price=19.5, exclude_ids=())
+    )
     assert sorted(float(m.product.price) for m in results) == [float(n) for n in range(10, 20)]
 
 

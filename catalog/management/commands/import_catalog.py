@@ -21,8 +21,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path)
         parser.add_argument("--csv", type=Path, default=None)
-        parser.add_argument("--shop-photos", type=int, default=3,
-                            help="Grocery Store dataset: shop photos per product besides the catalogue photo.")
+        parser.add_argument(
+            "--shop-photos",
+            type=int,
+            default=3,
+            help="Grocery Store dataset: shop photos per product besides the catalogue photo.",
+        )
 
     def handle(self, *args, path: Path, csv: Path | None, shop_photos: int, **options):
         try:
@@ -32,7 +36,11 @@ class Command(BaseCommand):
 
         added, problems = 0, []
         # Each row commits on its own and imported images are skipped, so an interrupted import resumes.
-        with interruptible(), sync_deferred(), progress_bar(total=len(rows), description="Importing") as update:
+        with (
+            interruptible(),
+            sync_deferred(),
+            progress_bar(total=len(rows), description="Importing") as update,
+        ):
             for row in rows:
                 try:
                     added += catalog_row_import(row=row)
@@ -40,7 +48,9 @@ class Command(BaseCommand):
                     problems.append(f"{row.image}: {exc}")
                 update(1)
 
-        pending = list(ProductImage.objects.exclude(sync_status=SyncStatus.SYNCED).values_list("pk", flat=True))
+        pending = list(
+            ProductImage.objects.exclude(sync_status=SyncStatus.SYNCED).values_list("pk", flat=True)
+        )
         started = time.perf_counter()
         with interruptible(), progress_bar(total=len(pending), description="Embedding and syncing") as update:
             report = images_sync(pending, progress=update)
@@ -55,6 +65,8 @@ class Command(BaseCommand):
         for problem in problems + [f"image {i}: {e}" for i, e in report.failed.items()]:
             self.stdout.write(f"  skipped {problem}")
         if report.graph_error:
-            self.stdout.write(self.style.WARNING(
-                f"Neo4j unavailable ({report.graph_error}); run `manage.py sync_graph` once it is up."
-            ))
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Neo4j unavailable ({report.graph_error}); run `manage.py sync_graph` once it is up."
+                )
+            )

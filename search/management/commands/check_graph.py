@@ -14,7 +14,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--fix", action="store_true", help="Re-sync, delete orphans and drop dangling edges.")
+        parser.add_argument(
+            "--fix", action="store_true", help="Re-sync, delete orphans and drop dangling edges."
+        )
 
     def handle(self, *args, fix: bool, **options):
         backbone = backbone_get(settings.LOOKALIKE_BACKBONE)
@@ -33,8 +35,10 @@ class Command(BaseCommand):
         if mismatch:
             self.stdout.write(mismatch)
         if drift.total:
-            raise CommandError(f"The graph has drifted from the catalog: {drift.total} problems"
-                               f"{'' if fix else '; run check_graph --fix'}.")
+            raise CommandError(
+                f"The graph has drifted from the catalog: {drift.total} problems"
+                f"{'' if fix else '; run check_graph --fix'}."
+            )
         self.stdout.write(self.style.SUCCESS("The graph matches the catalog."))
 
     def _report(self, heading: str, drift: Drift) -> None:

@@ -12,12 +12,19 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         model = embedder_active().name
-        product_ids = sorted(set(
-            ProductImage.objects.filter(embedding_model=model, sync_status="synced").values_list("product_id", flat=True)
-        ))
+        product_ids = sorted(
+            set(
+                ProductImage.objects.filter(embedding_model=model, sync_status="synced").values_list(
+                    "product_id", flat=True
+                )
+            )
+        )
         try:
             # Each product rewrites only its own list, so an interrupted rebuild is safe to run again.
-            with interruptible(), progress_bar(total=len(product_ids), description="Similar items", unit="product") as update:
+            with (
+                interruptible(),
+                progress_bar(total=len(product_ids), description="Similar items", unit="product") as update,
+            ):
                 count = similar_rebuild_all(product_ids=product_ids, model=model, progress=update)
         except GraphUnavailable as exc:
             raise CommandError(str(exc)) from exc

@@ -17,7 +17,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--all", action="store_true", help="Re-embed images already embedded with this backbone.")
+        parser.add_argument(
+            "--all", action="store_true", help="Re-embed images already embedded with this backbone."
+        )
 
     def handle(self, *args, **options):
         try:

@@ -6,7 +6,9 @@ from search.graph import GraphUnavailable, graph_store
 
 
 class Command(BaseCommand):
-    help = "Install graph constraints and the vector index for the configured backbone, and wait until online."
+    help = (
+        "Install graph constraints and the vector index for the configured backbone, and wait until online."
+    )
 
     def handle(self, *args, **options):
         dimensions = backbone_get(settings.LOOKALIKE_BACKBONE).dimensions
@@ -20,4 +22,6 @@ class Command(BaseCommand):
             f"{stats.products} products, {stats.images} images"
         )
         if stats.serving_model != settings.LOOKALIKE_BACKBONE:
-            self.stdout.write(f"The configured backbone is {settings.LOOKALIKE_BACKBONE}: run `manage.py reembed` to switch.")
+            self.stdout.write(
+                f"The configured backbone is {settings.LOOKALIKE_BACKBONE}: run `manage.py reembed` to switch."
+            )

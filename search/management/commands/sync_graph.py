@@ -12,7 +12,9 @@ class Command(BaseCommand):
     help = "Project the catalog into Neo4j: pending and failed images, product properties, and orphans."
 
     def add_arguments(self, parser):
-        parser.add_argument("--all", action="store_true", help="Re-project every image, not only pending/failed.")
+        parser.add_argument(
+            "--all", action="store_true", help="Re-project every image, not only pending/failed."
+        )
 
     def handle(self, *args, **options):
         store = graph_store()
