@@ -9,6 +9,8 @@ from django.shortcuts import get_object_or_404, render
 from catalog.models import Category
 from catalog.neighbourhood import neighbourhood_layout
 from catalog.selectors import product_list
+from insights.models import Interface
+from insights.services import search_event_record
 from search.graph import GraphUnavailable
 from search.similarity import product_similar_list
 
@@ -35,9 +37,12 @@ def product_list_view(request: HttpRequest) -> HttpResponse:
 
 def product_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
     product = get_object_or_404(product_list(), slug=slug)
-    similar, similar_error = [], ""
+    similar, similar_error, similar_event = [], "", None
     try:
         similar = product_similar_list(product_id=product.pk)
+        similar_event = search_event_record(
+            request=request, interface=Interface.PAGE, matches=similar, source_product_id=product.pk
+        )
     except GraphUnavailable as exc:
         logger.warning("Similar items unavailable for %s: %s", product.pk, exc)
         similar_error = "Similar items are temporarily unavailable."
@@ -49,6 +54,7 @@ def product_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
             "product": product,
             "similar": similar,
             "similar_error": similar_error,
+            "similar_event": similar_event,
             "graph": graph,
         },
     )

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "catalog",
     "search",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "insights.middleware.AnonymousSessionMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -156,6 +158,25 @@ TASKS = {
     }
 }
 
+# --- Shopper insights (insights/): search events, clicks, click-feedback boost -----------------------
+LOOKALIKE_INSIGHTS_ENABLED = env_bool("LOOKALIKE_INSIGHTS_ENABLED", True)
+# "background": a thread per process writes events in batches, so a search never waits on the event store
+# (a full queue drops events); "inline": written in the request, in a savepoint (tests, one-off scripts).
+LOOKALIKE_INSIGHTS_WRITER = os.environ.get("LOOKALIKE_INSIGHTS_WRITER", "background")
+LOOKALIKE_INSIGHTS_QUEUE_SIZE = int(os.environ.get("LOOKALIKE_INSIGHTS_QUEUE_SIZE", "10000"))
+# Events (and their clicks and daily counts) older than this are deleted by `manage.py insights_expire`.
+LOOKALIKE_INSIGHTS_RETENTION_DAYS = int(os.environ.get("LOOKALIKE_INSIGHTS_RETENTION_DAYS", "90"))
+# Privacy choice: 0 (default) never keeps the shopper's photo. N > 0 keeps a 128 px thumbnail for N days,
+# shown to staff only, with the "demand the catalog does not meet" clusters.
+LOOKALIKE_INSIGHTS_THUMBNAIL_DAYS = int(os.environ.get("LOOKALIKE_INSIGHTS_THUMBNAIL_DAYS", "0"))
+# A search whose top cosine is at least this found a "good match" (measured on the demo data by
+# benchmarks/good_match_threshold.py, see docs/benchmarks.md).
+LOOKALIKE_INSIGHTS_GOOD_MATCH_SCORE = float(os.environ.get("LOOKALIKE_INSIGHTS_GOOD_MATCH_SCORE", "0.6"))
+LOOKALIKE_INSIGHTS_CLICKS_PER_MINUTE = int(os.environ.get("LOOKALIKE_INSIGHTS_CLICKS_PER_MINUTE", "30"))
+# Similar-items strips re-ranked by their clicks: "auto" turns on once the log holds enough strip clicks.
+LOOKALIKE_CLICK_BOOST = os.environ.get("LOOKALIKE_CLICK_BOOST", "auto")
+LOOKALIKE_CLICK_BOOST_MIN_CLICKS = int(os.environ.get("LOOKALIKE_CLICK_BOOST_MIN_CLICKS", "500"))
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -167,7 +188,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 24,
     "EXCEPTION_HANDLER": "search.api.errors.api_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"search_anon": os.environ.get("LOOKALIKE_SEARCH_ANON_RATE", "30/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "search_anon": os.environ.get("LOOKALIKE_SEARCH_ANON_RATE", "30/min"),
+        "clicks": f"{LOOKALIKE_INSIGHTS_CLICKS_PER_MINUTE}/min",
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lookalike API",

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from catalog.models import Product
 from catalog.selectors import products_by_ids_in_order
+from insights.boost import click_boost_active, similar_rerank
 from search.embeddings import InvalidImage, image_decode
 from search.graph import graph_store
 from search.graph.base import ImageHit, ProductFilter
@@ -44,6 +45,17 @@ class ProductMatch:
     image_id: int | None = None
 
 
+class MatchList(list):
+    """Matches, best first, and how they were found: insights records the model and the query vector."""
+
+    def __init__(
+        self, matches: Sequence[ProductMatch], *, model: str, query_vector: np.ndarray | None = None
+    ):
+        super().__init__(matches)
+        self.model = model
+        self.query_vector = query_vector
+
+
 def product_similar_list(
     *,
     product_id: int,
@@ -52,12 +64,22 @@ def product_similar_list(
     where: ProductFilter = ProductFilter(),
     min_score: float | None = None,
 ) -> list[ProductMatch]:
+    model = serving_model()
+    # With enough clicks, the strip is re-ranked by them (insights/boost.py): fetch from the top to re-rank.
+    boosted = click_boost_active()
     neighbours = graph_store().similar_list(
-        product_id, limit=limit, offset=offset, where=where, min_score=min_score, model=serving_model()
+        product_id,
+        limit=offset + limit if boosted else limit,
+        offset=0 if boosted else offset,
+        where=where,
+        min_score=min_score,
+        model=model,
     )
+    if boosted:
+        neighbours = similar_rerank(source_product_id=product_id, neighbours=neighbours)[offset:]
     scores = {n.product_id: n.score for n in neighbours}
     products = products_by_ids_in_order([n.product_id for n in neighbours])
-    return [ProductMatch(product=p, score=scores[p.pk]) for p in products]
+    return MatchList([ProductMatch(product=p, score=scores[p.pk]) for p in products], model=model)
 
 
 def _best_per_product(hits: Sequence[ImageHit], min_score: float | None) -> dict[int, ImageHit]:
@@ -108,10 +130,11 @@ def products_nearest(
     ]
     by_product = {hit.product_id: hit for hit in hits}
     products = products_by_ids_in_order([hit.product_id for hit in hits])
-    return [
+    matches = [
         ProductMatch(product=p, score=by_product[p.pk].score, image_id=by_product[p.pk].image_id)
         for p in products
     ]
+    return MatchList(matches, model=model, query_vector=np.asarray(vector))
 
 
 def query_vector_compose(*, liked: Sequence[np.ndarray], disliked: Sequence[np.ndarray] = ()) -> np.ndarray:

@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from catalog.models import Product
+from insights.models import Interface
+from insights.services import search_event_record
 from search.embeddings import InvalidImage
 from search.forms import PhotoSearchForm
 from search.graph import GraphUnavailable
@@ -50,6 +52,16 @@ def photo_search_view(request: HttpRequest) -> HttpResponse:
                 k=form.cleaned_data.get("k") or settings.LOOKALIKE_SEARCH_K,
                 liked_ids=(liked_id,) if liked_id else (),
                 disliked_ids=disliked_ids,
+            )
+            context["search_event"] = search_event_record(
+                request=request,
+                interface=Interface.PAGE,
+                matches=context["results"],
+                where=form.product_filter,
+                liked_ids=(liked_id,) if liked_id else (),
+                disliked_ids=disliked_ids,
+                photo=form.cleaned_data.get("photo"),
+                cropped=form.crop_box is not None,
             )
         except UploadTooLarge as exc:
             context["error"], status = f"That file is too large. {exc}", 413

@@ -55,6 +55,12 @@ def jpeg_bytes(
 
 
 @pytest.fixture(autouse=True)
+def _insights_inline(settings):
+    # Search events are written during the request, so tests see them at once (production: a background thread).
+    settings.LOOKALIKE_INSIGHTS_WRITER = "inline"
+
+
+@pytest.fixture(autouse=True)
 def _schema_flag_reset():
     # Each test may point at another store; make the first write of each test ensure the schema again.
     indexing._schema_ready_for.clear()
