@@ -42,7 +42,8 @@ def test_a_full_queue_drops_events_without_blocking_or_raising(monkeypatch):
     before = writer.drops.dropped
     for _ in range(10):
         background.submit(_record())  # returns at once even though nothing can be written
-    assert writer.drops.dropped - before >= 7
+    # The thread holds one or two (a batch), the queue two: the rest are dropped.
+    assert writer.drops.dropped - before >= 6
     release.set()
     background.flush()
 
