@@ -4,8 +4,7 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
 from catalog.models import ProductImage
-from search.embeddings import InvalidImage
-from search.similarity import upload_image_check
+from core.images import InvalidImage, upload_image_check
 
 
 class ProductImageForm(forms.ModelForm):

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from catalog.models import ProductImage
-from search.embeddings import InvalidImage, image_decode
+from core.images import InvalidImage, image_decode
 
 logger = logging.getLogger("lookalike.thumbnails")
 

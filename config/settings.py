@@ -185,9 +185,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",  # mobile and scripts: manage.py drf_create_token
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 24,
-    "EXCEPTION_HANDLER": "search.api.errors.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.ListPagination",
+    "EXCEPTION_HANDLER": "core.api.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "search_anon": os.environ.get("LOOKALIKE_SEARCH_ANON_RATE", "30/min"),
         "clicks": f"{LOOKALIKE_INSIGHTS_CLICKS_PER_MINUTE}/min",
@@ -205,7 +204,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "search.api.schema.add_error_responses",
+        "core.api.schema.add_error_responses",
     ],
 }
 

@@ -4,9 +4,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from config import api_router
+
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/v1/", include("search.api.urls")),
+    path("api/v2/", include((api_router.v2_urlpatterns, "api"))),
+    path("api/v1/", include((api_router.v1_urlpatterns, "api-v1"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
@@ -18,4 +21,4 @@ urlpatterns = [
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-handler404 = "search.api.errors.api_not_found"
+handler404 = "core.api.errors.api_not_found"

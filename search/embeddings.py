@@ -8,27 +8,23 @@ from __future__ import annotations
 
 import os
 import threading
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 from urllib.parse import urlsplit
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 from torchvision import transforms
 
-RESIZE_PX = 256
+# Decoding lives in core.images (the catalog decodes too); re-exported for the embedding callers.
+from core.images import RESIZE_PX, InvalidImage, image_decode  # noqa: F401
+
 CROP_PX = 224
 # Measured on the 2-core dev machine (benchmarks/embedding_throughput.py, docs/benchmarks.md): batches
 # of 1-4 run fastest per image because larger ones spill the CPU caches; 4 amortises Python overhead.
 DEFAULT_BATCH_SIZE = 4
-
-
-class InvalidImage(ValueError):
-    """The upload is not an image we can decode, or it is too large."""
 
 
 class BackboneUnavailable(RuntimeError):
@@ -113,71 +109,6 @@ def backbone_get(name: str) -> Backbone:
         return BACKBONES[name]
     except KeyError:
         raise ValueError(f"Unknown backbone {name!r}; choose one of {', '.join(sorted(BACKBONES))}") from None
-
-
-def image_decode(
-    source: BinaryIO | str,
-    *,
-    max_pixels: int,
-    crop: tuple[int, int, int, int] | None = None,
-    min_side_px: int = RESIZE_PX,
-) -> Image.Image:
-    """Open an image as RGB with EXIF orientation applied, or raise InvalidImage.
-
-    `crop` is (x, y, width, height) in pixels of the image as displayed (after EXIF orientation).
-    Without a crop, JPEGs may be decoded at a reduced scale that keeps both sides >= `min_side_px`.
-    """
-    try:
-        with warnings.catch_warnings():
-            # Pillow only warns between max_pixels and 2x; treat both as bombs.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(source)
-            # Which frame of an animation would be "the product"? Ask for a still. MPO (a JPEG with a second,
-            # e.g. depth or stereo, picture that many phones write) counts as animated but is a photo.
-            if image.format != "MPO" and getattr(image, "is_animated", False):
-                raise InvalidImage("Animated images are not supported; upload a still photo.")
-            if image.width * image.height > max_pixels:
-                raise InvalidImage(
-                    f"Image is {image.width}x{image.height} pixels; the limit is {max_pixels:,} pixels."
-                )
-            if crop is None:
-                # JPEG: let libjpeg decode at a reduced scale that still covers the resize target.
-                image.draft("RGB", (min_side_px, min_side_px))
-            image = ImageOps.exif_transpose(image)
-            image.load()
-            if crop is not None:
-                image = _crop(image, crop)
-    except InvalidImage:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InvalidImage(f"Image has too many pixels: {exc}") from exc
-    except UnidentifiedImageError as exc:  # its message names a BytesIO object, not the user's file
-        raise InvalidImage("Not a readable image: not a JPEG, PNG, WebP, GIF or other known format.") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise InvalidImage(f"Not a readable image ({exc.__class__.__name__}: {exc}).") from exc
-    return _to_rgb(image)
-
-
-def _crop(image: Image.Image, box: tuple[int, int, int, int]) -> Image.Image:
-    x, y, width, height = box
-    if width < 1 or height < 1 or x < 0 or y < 0 or x + width > image.width or y + height > image.height:
-        raise InvalidImage(f"Crop box {box} does not lie within the {image.width}x{image.height} image.")
-    return image.crop((x, y, x + width, y + height))
-
-
-def _to_rgb(image: Image.Image) -> Image.Image:
-    if image.mode == "RGB":
-        return image
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        # 16/32-bit greyscale: rescale to 8 bits rather than clipping everything to white.
-        array = np.asarray(image, dtype=np.float64)
-        peak = array.max() or 1.0
-        image = Image.fromarray((array * (255.0 / peak)).astype(np.uint8))
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    return image.convert("RGB")
 
 
 class Embedder:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from catalog.models import Category
-from search.graph.base import ProductFilter
+from core.filters import ProductFilter, id_list_parse, product_filter_from
 
 CROP_FIELDS = ("crop_x", "crop_y", "crop_w", "crop_h")
 MAX_DISLIKED = 20
@@ -34,16 +34,14 @@ class PhotoSearchForm(forms.Form):
     k = forms.IntegerField(label="Results", min_value=1, max_value=48, initial=12, required=False)
 
     def clean_disliked(self) -> list[int]:
-        text = self.cleaned_data.get("disliked") or ""
+        invalid = f"Disliked products must be at most {MAX_DISLIKED} product ids separated by commas."
         try:
-            ids = [int(part) for part in text.split(",") if part.strip()]
+            ids = id_list_parse(self.cleaned_data.get("disliked") or "", max_items=MAX_DISLIKED)
         except ValueError:
-            raise forms.ValidationError(
-                "Disliked products must be product ids separated by commas."
-            ) from None
-        if any(i < 1 for i in ids) or len(ids) > MAX_DISLIKED:
-            raise forms.ValidationError(f"Give at most {MAX_DISLIKED} disliked product ids.")
-        return ids
+            raise forms.ValidationError(invalid) from None
+        if any(i < 1 for i in ids):
+            raise forms.ValidationError(invalid)
+        return list(ids)
 
     def clean(self) -> dict:
         data = super().clean()
@@ -64,12 +62,9 @@ class PhotoSearchForm(forms.Form):
 
     @property
     def product_filter(self) -> ProductFilter:
-        data = self.cleaned_data
-        return ProductFilter(
-            category_slug=data["category"].slug if data.get("category") else None,
-            min_price=float(data["min_price"]) if data.get("min_price") is not None else None,
-            max_price=float(data["max_price"]) if data.get("max_price") is not None else None,
-            in_stock=True if data.get("in_stock") else None,
+        # An unticked "in stock only" box means any stock, not "out of stock only".
+        return product_filter_from(
+            {**self.cleaned_data, "in_stock": self.cleaned_data.get("in_stock") or None}
         )
 
     def filter_query(self) -> dict[str, str]:

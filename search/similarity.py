@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from catalog.models import Product
 from catalog.selectors import products_by_ids_in_order
+from core.errors import ServiceError
+from core.images import upload_decode
 from insights.boost import click_boost_active, similar_rerank
-from search.embeddings import InvalidImage, image_decode
 from search.graph import graph_store
 from search.graph.base import ImageHit, ProductFilter
 from search.serving import embedder_serving, serving_model
@@ -30,12 +30,10 @@ SELECTIVE_FILTER_SHARE = 0.25
 DISLIKE_WEIGHT = 0.5
 
 
-class UploadTooLarge(InvalidImage):
-    pass
-
-
-class InvalidQuery(ValueError):
+class InvalidQuery(ServiceError, ValueError):
     """A search that cannot be run as asked (unknown liked products, nothing to search by)."""
+
+    code = "invalid_query"
 
 
 @dataclass(frozen=True)
@@ -158,21 +156,6 @@ def product_vector(*, product_id: int, model: str) -> np.ndarray:
     return mean / max(float(np.linalg.norm(mean)), 1e-12)
 
 
-def upload_check(upload: UploadedFile) -> None:
-    limit = settings.LOOKALIKE_MAX_UPLOAD_BYTES
-    if upload.size is None or upload.size == 0:
-        raise InvalidImage("The file is empty.")
-    if upload.size > limit:
-        raise UploadTooLarge(f"The file is {upload.size:,} bytes; the limit is {limit:,} bytes.")
-
-
-def upload_image_check(upload: UploadedFile) -> None:
-    """Within the byte and pixel limits and decodable as an image, or InvalidImage; rewinds the file."""
-    upload_check(upload)
-    image_decode(upload, max_pixels=settings.LOOKALIKE_MAX_IMAGE_PIXELS)
-    upload.seek(0)
-
-
 def search_by_image(
     *,
     upload: UploadedFile | None,
@@ -189,8 +172,7 @@ def search_by_image(
     liked = [product_vector(product_id=pid, model=embedder.name) for pid in liked_ids]
     disliked = [product_vector(product_id=pid, model=embedder.name) for pid in disliked_ids]
     if upload is not None:
-        upload_check(upload)
-        image = image_decode(upload, max_pixels=settings.LOOKALIKE_MAX_IMAGE_PIXELS, crop=crop)
+        image = upload_decode(upload, crop=crop)
         liked.insert(0, embedder.embed_one(image))
     where = replace(where, exclude_ids=(*where.exclude_ids, *liked_ids, *disliked_ids))
     vector = query_vector_compose(liked=liked, disliked=disliked)

@@ -8,16 +8,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from catalog.models import Product
+from core.errors import ServiceError
 from insights.models import Interface
 from insights.services import search_event_record
-from search.embeddings import InvalidImage
 from search.forms import PhotoSearchForm
-from search.graph import GraphUnavailable
-from search.similarity import InvalidQuery, UploadTooLarge, search_by_image
+from search.similarity import search_by_image
 
 logger = logging.getLogger("lookalike.views")
-
-UNAVAILABLE_MESSAGE = "Search is temporarily unavailable. Please try again in a minute."
 
 
 def photo_search_view(request: HttpRequest) -> HttpResponse:
@@ -63,13 +60,10 @@ def photo_search_view(request: HttpRequest) -> HttpResponse:
                 photo=form.cleaned_data.get("photo"),
                 cropped=form.crop_box is not None,
             )
-        except UploadTooLarge as exc:
-            context["error"], status = f"That file is too large. {exc}", 413
-        except (InvalidImage, InvalidQuery) as exc:
-            context["error"], status = str(exc), 400
-        except GraphUnavailable as exc:
-            logger.warning("Photo search unavailable: %s", exc)
-            context["error"], status = UNAVAILABLE_MESSAGE, 503
+        except ServiceError as exc:  # the API answers the same status (core.errors)
+            if exc.http_status >= 500:
+                logger.warning("Photo search unavailable: %s", exc)
+            context["error"], status = exc.message, exc.http_status
     elif searching:
         status = 400
     return render(request, "search/photo_search.html", context, status=status)

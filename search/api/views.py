@@ -1,134 +1,57 @@
+"""Search endpoints: a product's similar items and search by photo, as ranked pages (core.api.pagination)."""
+
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from typing import Any
+
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
+from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import MultiPartParser
-from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAdminUser
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from catalog.models import Category, Product
-from catalog.selectors import product_list
-from catalog.services import (
-    product_create,
-    product_delete,
-    product_image_add,
-    product_image_delete,
-    product_update,
-)
+from catalog.models import Product
+from core.api.pagination import ranked_response
 from search.api import serializers as api
-from search.similarity import product_similar_list, search_by_image, upload_image_check
+from search.similarity import ProductMatch, product_similar_list, search_by_image
 
 
-@extend_schema_view(
-    list=extend_schema(parameters=[api.ProductListQuerySerializer]),
-    create=extend_schema(request=api.ProductWriteSerializer, responses={201: api.ProductSerializer}),
-    update=extend_schema(request=api.ProductWriteSerializer, responses=api.ProductSerializer),
-    partial_update=extend_schema(request=api.ProductWriteSerializer, responses=api.ProductSerializer),
-)
-class ProductViewSet(viewsets.ModelViewSet):
-    """Everyone reads; staff write, through the catalog services, so graph sync happens as in the admin."""
+def _validated(serializer: type[Any], data: Any) -> dict[str, Any]:
+    query = serializer(data=data)
+    query.is_valid(raise_exception=True)
+    return {**query.validated_data, "filter": query.product_filter()}
 
-    serializer_class = api.ProductSerializer
-    lookup_value_regex = r"[0-9]+"
 
-    def get_permissions(self) -> list[BasePermission]:
-        # Plain AllowAny / IsAdminUser (staff), so the OpenAPI schema marks reads as needing no credentials.
-        return [AllowAny()] if self.request.method in SAFE_METHODS else [IsAdminUser()]
-
-    def _written(self, product: Product, status_code: int) -> Response:
-        product = product_list().get(pk=product.pk)
-        return Response(
-            api.ProductSerializer(product, context={"request": self.request}).data, status=status_code
-        )
-
-    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
-        data = self._validated_write(request.data)
-        return self._written(product_create(**data), status.HTTP_201_CREATED)
-
-    def update(self, request: Request, *args: object, partial: bool = False, **kwargs: object) -> Response:
-        product = self.get_object()
-        data = self._validated_write(request.data, partial=partial)
-        return self._written(product_update(product=product, **data), status.HTTP_200_OK)
-
-    def destroy(self, request: Request, *args: object, **kwargs: object) -> Response:
-        product_delete(product=self.get_object())
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-    def _validated_write(self, data: object, *, partial: bool = False) -> dict:
-        serializer = api.ProductWriteSerializer(data=data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
+class ProductSimilarView(APIView):
+    permission_classes = [AllowAny]
 
     @extend_schema(
-        request={"multipart/form-data": api.ProductImageUploadSerializer},
-        responses={201: api.ProductImageStaffSerializer},
+        operation_id="v2_products_similar_list",
+        parameters=[api.SimilarFilterSerializer, api.SimilarPageQuerySerializer],
+        responses=api.ProductMatchPageSerializer,
     )
-    @action(detail=True, methods=["post"], url_path="images", parser_classes=[MultiPartParser])
-    def images_add(self, request: Request, pk: str | None = None) -> Response:
-        product = self.get_object()
-        upload = api.ProductImageUploadSerializer(data=request.data)
-        upload.is_valid(raise_exception=True)
-        file = upload.validated_data["image"]
-        upload_image_check(file)  # nothing is stored unless it is a decodable image within the limits
-        image = product_image_add(
-            product=product, file=file, filename=file.name, position=upload.validated_data.get("position")
-        )
-        image.refresh_from_db()  # the sync after commit has run (immediate task backend) or is queued
-        return Response(
-            api.ProductImageStaffSerializer(image, context={"request": request}).data,
-            status=status.HTTP_201_CREATED,
-        )
+    def get(self, request: Request, pk: int) -> Response:
+        product = get_object_or_404(Product, pk=pk)
+        page = api.SimilarPageQuerySerializer(data=request.query_params)
+        page.is_valid(raise_exception=True)
+        limit, offset = page.validated_data["limit"], page.validated_data["offset"]
+        # One more than asked, to tell whether a next page exists.
+        matches = self.matches(request, product, limit=limit + 1, offset=offset)
+        return ranked_response(request, matches, limit=limit, offset=offset, item=api.ProductMatchSerializer)
 
-    @extend_schema(responses={204: None})
-    @action(detail=True, methods=["delete"], url_path=r"images/(?P<image_id>[0-9]+)")
-    def images_delete(self, request: Request, pk: str | None = None, image_id: str | None = None) -> Response:
-        product = self.get_object()
-        image = get_object_or_404(product.images.all(), pk=image_id)
-        product_image_delete(image=image)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-    def get_queryset(self) -> QuerySet[Product]:
-        if self.action != "list":
-            return product_list()
-        query = api.ProductListQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        f = query.product_filter()
-        products = product_list(
-            category_slug=f.category_slug,
-            query=query.validated_data.get("q"),
-            min_price=f.min_price,
-            max_price=f.max_price,
-            in_stock=f.in_stock,
-        )
-        return products.order_by(query.validated_data.get("ordering") or "name", "pk")
-
-    @extend_schema(parameters=[api.SimilarQuerySerializer], responses=api.ProductMatchSerializer(many=True))
-    @action(detail=True, methods=["get"], pagination_class=None)
-    def similar(self, request: Request, pk: str | None = None) -> Response:
-        product = self.get_object()
-        query = api.SimilarQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
-        matches = product_similar_list(
+    @staticmethod
+    def matches(request: Request, product: Product, *, limit: int, offset: int) -> list[ProductMatch]:
+        query = _validated(api.SimilarFilterSerializer, request.query_params)
+        return product_similar_list(
             product_id=product.pk,
-            limit=data["limit"],
-            offset=data["offset"],
-            where=query.product_filter(),
-            min_score=data.get("min_score"),
+            limit=limit,
+            offset=offset,
+            where=query["filter"],
+            min_score=query.get("min_score"),
         )
-        return Response(api.ProductMatchSerializer(matches, many=True, context={"request": request}).data)
-
-
-class CategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    queryset = Category.objects.all()
-    serializer_class = api.CategorySerializer
-    pagination_class = None
 
 
 class SearchAnonThrottle(AnonRateThrottle):
@@ -141,22 +64,27 @@ class PhotoSearchView(APIView):
     permission_classes = [AllowAny]  # a search is a read, sent as POST only to carry the photo
 
     @extend_schema(
+        parameters=[api.SearchPageQuerySerializer],
         request={"multipart/form-data": api.PhotoSearchSerializer},
-        responses={200: api.PhotoSearchResultSerializer},
+        responses={200: api.ProductMatchPageSerializer},
     )
     def post(self, request: Request) -> Response:
-        query = api.PhotoSearchSerializer(data=request.data)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
-        matches = search_by_image(
-            upload=data.get("image"),
-            k=data["k"],
-            offset=data["offset"],
-            where=query.product_filter(),
-            min_score=data.get("min_score"),
-            crop=data.get("crop"),
-            liked_ids=data.get("liked", ()),
-            disliked_ids=data.get("disliked", ()),
+        page = api.SearchPageQuerySerializer(data=request.query_params)
+        page.is_valid(raise_exception=True)
+        limit, offset = page.validated_data["limit"], page.validated_data["offset"]
+        matches = self.matches(request, k=limit + 1, offset=offset)
+        return ranked_response(request, matches, limit=limit, offset=offset, item=api.ProductMatchSerializer)
+
+    @staticmethod
+    def matches(request: Request, *, k: int, offset: int) -> list[ProductMatch]:
+        query = _validated(api.PhotoSearchSerializer, request.data)
+        return search_by_image(
+            upload=query.get("image"),
+            k=k,
+            offset=offset,
+            where=query["filter"],
+            min_score=query.get("min_score"),
+            crop=query.get("crop"),
+            liked_ids=query.get("liked", ()),
+            disliked_ids=query.get("disliked", ()),
         )
-        result = {"results": matches}
-        return Response(api.PhotoSearchResultSerializer(result, context={"request": request}).data)

@@ -9,9 +9,17 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from core.errors import ServiceError
+from core.filters import ProductFilter
 
-class GraphUnavailable(RuntimeError):
+
+class GraphUnavailable(ServiceError, RuntimeError):
     """The graph store cannot be reached; catalog writes go on and sync later."""
+
+    http_status = 503
+    code = "search_unavailable"
+    public_message = "Search is temporarily unavailable. Please try again in a minute."
+    retry_after_s = 30
 
 
 @dataclass(frozen=True)
@@ -23,30 +31,6 @@ class ProductRecord:
     category_slug: str
     price: float
     in_stock: bool
-
-
-@dataclass(frozen=True)
-class ProductFilter:
-    """Which products a search or a similar-items list may return; None means "any"."""
-
-    category_slug: str | None = None
-    min_price: float | None = None
-    max_price: float | None = None
-    in_stock: bool | None = None
-    exclude_ids: tuple[int, ...] = ()
-
-    @property
-    def active(self) -> bool:
-        return self != ProductFilter()
-
-    def matches(self, product: ProductRecord) -> bool:
-        return (
-            (self.category_slug is None or product.category_slug == self.category_slug)
-            and (self.min_price is None or product.price >= self.min_price)
-            and (self.max_price is None or product.price <= self.max_price)
-            and (self.in_stock is None or product.in_stock == self.in_stock)
-            and product.product_id not in self.exclude_ids
-        )
 
 
 @dataclass(frozen=True)

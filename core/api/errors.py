@@ -1,4 +1,4 @@
-"""Every API error has one shape: {"error": {"code": ..., "message": ..., "details": {...}}}."""
+"""The API's one error handler: every error has one shape, {"error": {"code", "message", "details"}}."""
 
 from __future__ import annotations
 
@@ -8,16 +8,12 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from search.embeddings import InvalidImage
-from search.graph import GraphUnavailable
-from search.similarity import InvalidQuery, UploadTooLarge
-
-RETRY_AFTER_S = 30
+from core.errors import ServiceError
 
 
 def _error(code: str, message: str, http_status: int, details: Any = None) -> Response:
@@ -27,29 +23,30 @@ def _error(code: str, message: str, http_status: int, details: Any = None) -> Re
     return Response({"error": body}, status=http_status)
 
 
-def api_exception_handler(exc: Exception, context: dict) -> Response | None:
-    if isinstance(exc, UploadTooLarge):
-        return _error("upload_too_large", str(exc), status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-    if isinstance(exc, InvalidImage):
-        return _error("invalid_image", str(exc), status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, InvalidQuery):
-        return _error("invalid_query", str(exc), status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, GraphUnavailable):
-        response = _error(
-            "search_unavailable",
-            "Search is temporarily unavailable; retry shortly.",
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-        )
-        response["Retry-After"] = str(RETRY_AFTER_S)
-        return response
+def _service_error(exc: ServiceError) -> Response:
+    # The same status and code the pages answer with (core.errors).
+    response = _error(exc.code, exc.message, exc.http_status)
+    if exc.retry_after_s is not None:
+        response["Retry-After"] = str(exc.retry_after_s)
+    return response
+
+
+def _as_api_exception(exc: Exception) -> Exception:
     if isinstance(exc, DjangoValidationError):  # raised by a service's full_clean(), e.g. a duplicate slug
-        exc = exceptions.ValidationError(
+        return exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
-    elif isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
+    return exc
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ServiceError):
+        return _service_error(exc)
+    exc = _as_api_exception(exc)
     response = exception_handler(exc, context)
     if response is None or not isinstance(exc, APIException):
         return response
@@ -59,12 +56,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         if details is None and not isinstance(exc.detail, (dict, list))
         else "Invalid request."
     )
-    wrapped = _error(
-        exc.get_codes() if isinstance(exc.get_codes(), str) else "invalid",
-        message,
-        response.status_code,
-        details,
-    )
+    codes = exc.get_codes()
+    wrapped = _error(codes if isinstance(codes, str) else "invalid", message, response.status_code, details)
     for header in ("Retry-After", "WWW-Authenticate", "Allow"):
         if header in response:
             wrapped[header] = response[header]
