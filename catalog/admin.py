@@ -4,8 +4,9 @@ import logging
 from collections.abc import Callable
 
 from django.contrib import admin, messages
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 from django.urls import reverse
@@ -13,8 +14,17 @@ from django.utils.html import format_html, format_html_join
 
 from catalog.forms import ProductImageForm
 from catalog.models import Category, Product, ProductImage
+from catalog.services import (
+    category_delete,
+    category_save,
+    product_delete,
+    product_image_add,
+    product_image_delete,
+    product_image_update,
+    product_save,
+)
 from catalog.thumbnails import thumbnail_url
-from search.duplicates import NearDuplicate, image_near_duplicates
+from search.duplicates import NearDuplicate, image_near_duplicates, images_near_duplicates
 from search.graph import GraphUnavailable
 from search.reindex import images_reembed, images_resync
 from search.similarity import product_similar_list
@@ -91,7 +101,44 @@ class ProductImageInline(admin.TabularInline):
     def duplicates(self, obj: ProductImage) -> str:
         if not obj.pk:
             return "—"
-        return _from_graph(lambda: _duplicates_html(image_near_duplicates(obj.pk)))
+        found = self._product_duplicates(obj.product_id)
+        return found if isinstance(found, str) else _duplicates_html(found.get(obj.pk, []))
+
+    def _product_duplicates(self, product_id: int) -> dict[int, list[NearDuplicate]] | str:
+        # One graph query for all the product's images, not one per row (inlines are made per request).
+        cached = getattr(self, "_duplicates_by_product", {})
+        if product_id not in cached:
+            image_ids = list(ProductImage.objects.filter(product_id=product_id).values_list("pk", flat=True))
+            try:
+                cached[product_id] = images_near_duplicates(image_ids)
+            except GraphUnavailable as exc:
+                logger.warning("Admin graph read failed: %s", exc)
+                cached[product_id] = GRAPH_DOWN
+            self._duplicates_by_product = cached
+        return cached[product_id]
+
+
+def _image_form_save(form: ModelForm, *, product: Product) -> tuple[ProductImage, list[str]] | None:
+    """Save one image form through the services: (the image, its changed fields), or None if unchanged."""
+    if not form.has_changed() and form.instance.pk:
+        return None
+    upload = form.cleaned_data.get("image")
+    upload = upload if isinstance(upload, UploadedFile) else None  # a new file, not the one already stored
+    position = form.cleaned_data.get("position")
+    if form.instance.pk is None:
+        if upload is None:
+            return None
+        form.instance = product_image_add(
+            product=product, file=upload, filename=upload.name or "", position=position
+        )
+    else:
+        product_image_update(
+            image=form.instance,
+            file=upload,
+            filename=(upload.name or "") if upload else "",
+            position=position,
+        )
+    return form.instance, form.changed_data
 
 
 @admin.register(Category)
@@ -99,6 +146,17 @@ class CategoryAdmin(admin.ModelAdmin):
     list_display = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     search_fields = ("name",)
+
+    def save_model(self, request: HttpRequest, obj: Category, form: ModelForm, change: bool) -> None:
+        category_save(category=obj)
+
+    def delete_model(self, request: HttpRequest, obj: Category) -> None:
+        category_delete(category=obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
+        for category in queryset:
+            category_delete(category=category)
 
 
 @admin.register(Product)
@@ -111,9 +169,47 @@ class ProductAdmin(admin.ModelAdmin):
     inlines = [ProductImageInline]
     actions = ["reembed", "resync"]
 
-    @admin.display(description="Images")
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
+        # One query for the list page: the category and the image count come with each row.
+        return super().get_queryset(request).select_related("category").annotate(image_total=Count("images"))
+
+    @admin.display(description="Images", ordering="image_total")
     def image_count(self, obj: Product) -> int:
-        return obj.images.count()
+        return obj.image_total  # type: ignore[attr-defined]
+
+    def save_model(self, request: HttpRequest, obj: Product, form: ModelForm, change: bool) -> None:
+        product_save(product=obj)
+
+    def delete_model(self, request: HttpRequest, obj: Product) -> None:
+        product_delete(product=obj)  # with its images' files
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        for product in queryset:
+            product_delete(product=product)
+
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool
+    ) -> None:
+        if formset.model is not ProductImage:
+            super().save_formset(request, form, formset, change)
+            return
+        # What Django's formset.save() would do, through the services; the admin's change message reads
+        # these three lists.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for image_form in formset.deleted_forms:
+            if image_form.instance.pk:
+                product_image_delete(image=image_form.instance)
+                formset.deleted_objects.append(image_form.instance)
+        for image_form in formset.forms:
+            if image_form in formset.deleted_forms:
+                continue
+            was_new = image_form.instance.pk is None
+            saved = _image_form_save(image_form, product=form.instance)
+            if saved and was_new:
+                formset.new_objects.append(saved[0])
+            elif saved:
+                formset.changed_objects.append(saved)
 
     @admin.display(description="Similar items (SIMILAR_TO)")
     def similar_items(self, obj: Product) -> str:
@@ -201,8 +297,18 @@ class ProductImageAdmin(admin.ModelAdmin):
         return _from_graph(lambda: _duplicates_html(image_near_duplicates(obj.pk))) if obj.pk else "—"
 
     def save_model(self, request: HttpRequest, obj: ProductImage, form: ModelForm, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        transaction.on_commit(lambda: near_duplicates_warn(request, [obj.pk]))
+        saved = _image_form_save(form, product=form.cleaned_data.get("product") or obj.product)
+        if saved:
+            obj.pk = saved[0].pk  # the admin goes on with `obj` (message, redirect)
+            transaction.on_commit(lambda: near_duplicates_warn(request, [obj.pk]))
+
+    def delete_model(self, request: HttpRequest, obj: ProductImage) -> None:
+        product_image_delete(image=obj)  # with its file
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ProductImage]) -> None:
+        for image in queryset:
+            product_image_delete(image=image)
 
     @admin.action(description="Re-embed and re-sync selected images")
     def reembed(self, request: HttpRequest, queryset: QuerySet[ProductImage]) -> None:

@@ -82,7 +82,8 @@ def rows_from_grocery_store(root: Path, *, shop_photos_per_product: int) -> list
     """One product per fine class: its iconic catalogue photo plus the first N shop photos (by file name)."""
     with (root / "labels.csv").open(newline="", encoding="utf-8") as handle:
         records = sorted(csv.DictReader(handle), key=lambda r: (r["split"] != "iconic", r["filename"]))
-    rows, photos_taken = [], {}
+    rows: list[CatalogRow] = []
+    photos_taken: dict[str, int] = {}
     for record in records:
         label = record["label"]
         if record["split"] != "iconic":

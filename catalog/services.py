@@ -1,4 +1,5 @@
-"""Catalog writes. Admin, API, and commands all come through here; graph sync follows from the signals."""
+"""Catalog writes. Admin (forms, inlines, deletes), API and commands all come through here: files go with
+their rows, and graph sync follows from the signals (search/signals.py) after commit."""
 
 from __future__ import annotations
 
@@ -14,13 +15,27 @@ from catalog.importers import CatalogRow
 from catalog.models import Category, Product, ProductImage
 
 
-def file_sha256(file: BinaryIO) -> str:
+def file_sha256(file: BinaryIO | File) -> str:
     digest = hashlib.sha256()
     file.seek(0)
     for chunk in iter(lambda: file.read(1 << 20), b""):
         digest.update(chunk)
     file.seek(0)
     return digest.hexdigest()
+
+
+@transaction.atomic
+def category_save(*, category: Category) -> Category:
+    """Create or rename a category; its products' graph nodes follow after commit (search/signals.py)."""
+    category.full_clean()
+    category.save()
+    return category
+
+
+@transaction.atomic
+def category_delete(*, category: Category) -> None:
+    """Only a category without products can go (Product.category is PROTECT)."""
+    category.delete()
 
 
 def category_get_or_create(*, name: str) -> Category:
@@ -51,12 +66,21 @@ def product_create(
 ) -> Product:
     product = Product(
         name=name,
-        slug=slug or _unique_slug(name),
+        slug=slug or "",
         description=description,
         price=price,
         category=category,
         in_stock=in_stock,
     )
+    return product_save(product=product)
+
+
+@transaction.atomic
+def product_save(*, product: Product) -> Product:
+    """Validate and save a product whose fields are set (the admin's form does that); creates and updates
+    end here. A blank slug is made from the name."""
+    if not product.slug:
+        product.slug = _unique_slug(product.name)
     product.full_clean()
     product.save()
     return product
@@ -72,9 +96,7 @@ def product_update(*, product: Product, **changes: object) -> Product:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
     for field, value in changes.items():
         setattr(product, field, value)
-    product.full_clean()
-    product.save()
-    return product
+    return product_save(product=product)
 
 
 @transaction.atomic
@@ -93,8 +115,30 @@ def product_image_delete(*, image: ProductImage) -> None:
 
 
 @transaction.atomic
+def product_image_update(
+    *,
+    image: ProductImage,
+    file: BinaryIO | File | None = None,
+    filename: str = "",
+    position: int | None = None,
+) -> ProductImage:
+    """Move an image, or replace its file (the old file is removed after commit; the new one is embedded)."""
+    if position is not None:
+        image.position = position
+    replaced = None
+    if file is not None:
+        replaced = ProductImage.objects.get(pk=image.pk).image
+        image.content_hash = file_sha256(file)
+        image.image = File(file, name=filename or "upload")
+    image.save()
+    if replaced:
+        transaction.on_commit(lambda: replaced.delete(save=False))
+    return image
+
+
+@transaction.atomic
 def product_image_add(
-    *, product: Product, file: BinaryIO, filename: str, position: int | None = None
+    *, product: Product, file: BinaryIO | File, filename: str, position: int | None = None
 ) -> ProductImage:
     """Store an image for a product; its embedding and graph sync run after the commit."""
     if position is None:

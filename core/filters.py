@@ -10,10 +10,14 @@ from typing import Any, Protocol
 
 
 class FilterableProduct(Protocol):
-    product_id: int
-    category_slug: str
-    price: float
-    in_stock: bool
+    @property
+    def product_id(self) -> int: ...
+    @property
+    def category_slug(self) -> str: ...
+    @property
+    def price(self) -> float: ...
+    @property
+    def in_stock(self) -> bool: ...
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,11 @@ thumbnails) and by search (embedding, search by photo), so neither app imports t
 from __future__ import annotations
 
 import warnings
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import numpy as np
 from django.conf import settings
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -29,7 +30,7 @@ class UploadTooLarge(InvalidImage):
 
 
 def image_decode(
-    source: BinaryIO | str,
+    source: BinaryIO | File | str,
     *,
     max_pixels: int,
     crop: tuple[int, int, int, int] | None = None,
@@ -44,7 +45,8 @@ def image_decode(
         with warnings.catch_warnings():
             # Pillow only warns between max_pixels and 2x; treat both as bombs.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(source)
+            # A Django File (an upload, a stored image) reads like the file it wraps.
+            image: Image.Image = Image.open(cast(BinaryIO | str, source))
             # Which frame of an animation would be "the product"? Ask for a still. MPO (a JPEG with a second,
             # e.g. depth or stereo, picture that many phones write) counts as animated but is a photo.
             if image.format != "MPO" and getattr(image, "is_animated", False):

@@ -14,7 +14,14 @@ from catalog.models import Product, ProductImage, SyncStatus
 from search.embeddings import Backbone
 from search.graph import graph_store
 from search.graph.base import SimilarEdge
-from search.indexing import images_sync, orphans_remove, schema_ensure_once, schema_forget
+from search.indexing import (
+    images_sync,
+    orphans_remove,
+    product_record,
+    products_sync,
+    schema_ensure_once,
+    schema_forget,
+)
 from search.similar_edges import product_similar_refresh
 
 Progress = Callable[[int], None]
@@ -25,6 +32,7 @@ class Drift:
     missing_images: set[int] = field(default_factory=set)  # in the DB, not in the graph or not marked synced
     misplaced_images: set[int] = field(default_factory=set)  # in the graph under another product, or none
     missing_products: set[int] = field(default_factory=set)  # have images in the DB, no node in the graph
+    stale_products: set[int] = field(default_factory=set)  # name, category, price, ... differ from the DB
     orphan_products: set[int] = field(default_factory=set)  # in the graph, gone from the DB
     orphan_images: set[int] = field(default_factory=set)
     stale_model_images: set[int] = field(default_factory=set)  # with a node of another backbone
@@ -56,7 +64,8 @@ def graph_drift_find(*, backbone: Backbone) -> Drift:
     # backbone's are stale (left by a reembed that did not finish, or not yet run).
     all_shapes = store.image_shapes()
     shapes = {shape.image_id: shape for shape in all_shapes if shape.model == backbone.name}
-    graph_products = store.product_ids()
+    graph_records = {record.product_id: record for record in store.products()}
+    graph_products = set(graph_records)
     drift = Drift(failed_images=failed)
     drift.stale_model_images = {shape.image_id for shape in all_shapes if shape.model != backbone.name}
     drift.missing_images = {
@@ -67,6 +76,11 @@ def graph_drift_find(*, backbone: Backbone) -> Drift:
     drift.orphan_images = {shape.image_id for shape in all_shapes} - set(db_images)
     drift.orphan_products = graph_products - db_products
     drift.missing_products = products_with_images - graph_products
+    drift.stale_products = {
+        product.pk
+        for product in Product.objects.select_related("category").filter(pk__in=graph_products)
+        if product.pk in products_with_images and product_record(product) != graph_records[product.pk]
+    }
     for image_id, shape in shapes.items():
         if image_id not in db_images or image_id in failed:
             continue
@@ -94,6 +108,8 @@ def graph_drift_fix(*, drift: Drift, backbone: Backbone, progress: Progress | No
         _stale_models_drop(backbone=backbone)
     if drift.dangling_edges:
         store.similar_delete(sorted(drift.dangling_edges, key=lambda e: (e.source_id, e.target_id)))
+    if drift.stale_products:
+        products_sync(product_ids=drift.stale_products)
     if drift.images_to_resync():
         images_sync(sorted(drift.images_to_resync()), progress=progress)
     # Products that lost an edge get a fresh list; re-synced products were refreshed by images_sync.

@@ -7,6 +7,7 @@ means a duplicate listing. The threshold LOOKALIKE_NEAR_DUPLICATE_MIN_SCORE was 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -32,18 +33,35 @@ def image_near_duplicates(image_id: int, *, threshold: float | None = None) -> l
 
     Empty while the image has no embedding yet; raises GraphUnavailable when Neo4j is down.
     """
+    return images_near_duplicates([image_id], threshold=threshold).get(image_id, [])
+
+
+def images_near_duplicates(
+    image_ids: Sequence[int], *, threshold: float | None = None
+) -> dict[int, list[NearDuplicate]]:
+    """`image_near_duplicates` for several images (a product's inline) in one graph round trip."""
     threshold = settings.LOOKALIKE_NEAR_DUPLICATE_MIN_SCORE if threshold is None else threshold
-    image = (
-        ProductImage.objects.filter(pk=image_id).only("product_id", "embedding", "embedding_model").first()
+    model = serving_model()
+    # Not embedded yet, or by a backbone searches no longer (or not yet) read: no duplicates to show.
+    images = list(
+        ProductImage.objects.filter(pk__in=image_ids, embedding__isnull=False, embedding_model=model).only(
+            "product_id", "embedding"
+        )
     )
-    if image is None or not image.embedding or image.embedding_model != serving_model():
-        return []  # not embedded yet, or by a backbone searches no longer (or not yet) read
-    vector = vector_from_bytes(bytes(image.embedding)).tolist()
-    hits = graph_store().nearest_images(vector, k=CANDIDATES, model=image.embedding_model)
-    close = [hit for hit in hits if hit.product_id != image.product_id and hit.score >= threshold]
-    products = Product.objects.in_bulk([hit.product_id for hit in close])
-    return [
-        NearDuplicate(image_id=hit.image_id, product=products[hit.product_id], score=hit.score)
-        for hit in close
-        if hit.product_id in products  # a product deleted since its graph node was written
-    ]
+    if not images:
+        return {}
+    vectors = [vector_from_bytes(image.embedding).tolist() for image in images]
+    per_image = graph_store().nearest_images_many(vectors, k=CANDIDATES, model=model)
+    close = {
+        image.pk: [hit for hit in hits if hit.product_id != image.product_id and hit.score >= threshold]
+        for image, hits in zip(images, per_image, strict=True)
+    }
+    products = Product.objects.in_bulk({hit.product_id for hits in close.values() for hit in hits})
+    return {
+        image_id: [
+            NearDuplicate(image_id=hit.image_id, product=products[hit.product_id], score=hit.score)
+            for hit in hits
+            if hit.product_id in products  # a product deleted since its graph node was written
+        ]
+        for image_id, hits in close.items()
+    }

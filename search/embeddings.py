@@ -48,7 +48,7 @@ class _PooledFeatures(torch.nn.Module):
         self.net = net
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net.extract_features(x).mean((2, 3))
+        return self.net.extract_features(x).mean((2, 3))  # type: ignore[operator]
 
 
 def _load_efficientnet_lite0() -> torch.nn.Module:
@@ -184,5 +184,8 @@ def vector_to_bytes(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype="<f4").tobytes()
 
 
-def vector_from_bytes(data: bytes) -> np.ndarray:
-    return np.frombuffer(data, dtype="<f4")
+def vector_from_bytes(data: bytes | memoryview | None) -> np.ndarray:
+    """A stored embedding (BinaryField: bytes, or a memoryview on PostgreSQL) as float32."""
+    if data is None:
+        raise ValueError("No stored embedding")
+    return np.frombuffer(bytes(data), dtype="<f4")

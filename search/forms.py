@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from catalog.models import Category
@@ -43,8 +45,9 @@ class PhotoSearchForm(forms.Form):
             raise forms.ValidationError(invalid)
         return list(ids)
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if not data.get("photo") and not data.get("liked"):
             raise forms.ValidationError("Choose a photo to search with.")
         crop = [data.get(name) for name in CROP_FIELDS]

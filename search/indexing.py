@@ -23,6 +23,7 @@ from search.similar_edges import product_similar_refresh
 logger = logging.getLogger("lookalike.indexing")
 
 SYNC_CHUNK = 32
+PRODUCT_SYNC_CHUNK = 500  # property rows only: no vectors, so far larger chunks
 
 
 @dataclass
@@ -159,8 +160,8 @@ def _project(images: Sequence[ProductImage], *, model: str) -> None:
             ImageRecord(
                 image_id=image.pk,
                 product_id=image.product_id,
-                path=image.image.name,
-                embedding=vector_from_bytes(bytes(image.embedding)).tolist(),
+                path=image.image.name or "",
+                embedding=vector_from_bytes(image.embedding).tolist(),
                 model=model,
             )
             for image in images
@@ -177,11 +178,28 @@ def image_sync(*, image_id: int) -> SyncReport:
 
 def product_sync(*, product_id: int) -> None:
     """Refresh the product node's properties (name, price, ...) after an edit."""
-    product = Product.objects.select_related("category").filter(pk=product_id).first()
-    if product is None:
-        return
-    if product.images.exists():  # products without images have no place in the graph yet
-        graph_store().upsert_products([product_record(product)])
+    products_sync(product_ids=[product_id])
+
+
+def products_sync(*, product_ids: Iterable[int]) -> int:
+    """Refresh the graph nodes' properties of these products, in chunks; products without images have
+    no place in the graph yet, and rows gone since are skipped."""
+    ids = sorted(set(product_ids))
+    count = 0
+    for start in range(0, len(ids), PRODUCT_SYNC_CHUNK):
+        products = Product.objects.select_related("category").filter(
+            pk__in=ids[start : start + PRODUCT_SYNC_CHUNK], images__isnull=False
+        )
+        records = [product_record(p) for p in products.distinct()]
+        if records:
+            graph_store().upsert_products(records)
+        count += len(records)
+    return count
+
+
+def category_sync(*, category_id: int) -> None:
+    """After a rename: every product of the category carries its new name and slug in the graph."""
+    products_sync(product_ids=Product.objects.filter(category_id=category_id).values_list("pk", flat=True))
 
 
 def image_unindex(*, image_id: int, product_id: int) -> None:
@@ -213,8 +231,12 @@ def _models_in_use() -> list[str]:
 def orphans_remove() -> tuple[int, int]:
     """Delete graph nodes whose relational rows are gone (e.g. deleted while Neo4j was down)."""
     store = graph_store()
-    orphan_products = store.product_ids() - set(Product.objects.values_list("pk", flat=True))
-    orphan_images = store.image_ids() - set(ProductImage.objects.values_list("pk", flat=True))
+    orphan_products = {p.product_id for p in store.products()} - set(
+        Product.objects.values_list("pk", flat=True)
+    )
+    orphan_images = {i.image_id for i in store.image_shapes()} - set(
+        ProductImage.objects.values_list("pk", flat=True)
+    )
     if orphan_images:
         store.delete_images(sorted(orphan_images))
     for product_id in sorted(orphan_products):

@@ -28,7 +28,7 @@ def product_vectors(product_id: int, model: str) -> list:
     rows = ProductImage.objects.filter(
         product_id=product_id, embedding_model=model, embedding__isnull=False
     ).values_list("embedding", flat=True)
-    return [vector_from_bytes(bytes(row)) for row in rows]
+    return [vector_from_bytes(row) for row in rows]
 
 
 def product_neighbours_compute(*, product_id: int, model: str) -> list[Neighbour]:

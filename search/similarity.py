@@ -123,7 +123,8 @@ def products_nearest(
     """Products ranked by their best image's cosine similarity to `vector`: one entry per product.
     `model` is the one that made `vector` (default: the served one)."""
     model = model or serving_model()
-    hits = _nearest_product_hits(vector, need=offset + k, model=model, where=where, min_score=min_score)[
+    query: Sequence[float] = vector.tolist() if isinstance(vector, np.ndarray) else vector
+    hits = _nearest_product_hits(query, need=offset + k, model=model, where=where, min_score=min_score)[
         offset:
     ]
     by_product = {hit.product_id: hit for hit in hits}

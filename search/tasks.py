@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import transaction
 from django_tasks import task
@@ -28,12 +29,12 @@ def sync_deferred() -> Iterator[None]:
         _sync_deferred.reset(token)
 
 
-def _enqueue_on_commit(task_obj, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def _enqueue_on_commit(task_obj: Any, **kwargs: Any) -> None:
     if not _sync_deferred.get():
         transaction.on_commit(lambda: task_obj.enqueue(**kwargs))
 
 
-def _tolerating_outage(description: str, func, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def _tolerating_outage(description: str, func: Callable[..., object], **kwargs: Any) -> None:
     # Deletes and renames that miss the graph are caught up by `sync_graph` (orphans, product upserts).
     try:
         func(**kwargs)
@@ -57,6 +58,11 @@ def product_sync_task(product_id: int) -> None:
 
 
 @task()
+def category_sync_task(category_id: int) -> None:
+    _tolerating_outage("Category update", indexing.category_sync, category_id=category_id)
+
+
+@task()
 def product_unindex_task(product_id: int) -> None:
     _tolerating_outage("Product removal", indexing.product_unindex, product_id=product_id)
 
@@ -71,6 +77,10 @@ def image_unindex_on_commit(image_id: int, product_id: int) -> None:
 
 def product_sync_on_commit(product_id: int) -> None:
     _enqueue_on_commit(product_sync_task, product_id=product_id)
+
+
+def category_sync_on_commit(category_id: int) -> None:
+    _enqueue_on_commit(category_sync_task, category_id=category_id)
 
 
 def product_unindex_on_commit(product_id: int) -> None:

@@ -95,3 +95,12 @@ def second_backbone(settings):
     BACKBONES[backbone.name] = backbone
     yield backbone
     del BACKBONES[backbone.name]
+
+
+def graph_product_ids(store) -> set[int]:
+    return {record.product_id for record in store.products()}
+
+
+def graph_image_ids(store) -> set[int]:
+    """Ids of images with a node of any model."""
+    return {shape.image_id for shape in store.image_shapes()}

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import BasePagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAdminUser
 from rest_framework.request import Request
@@ -38,7 +39,7 @@ class ProductViewSet(viewsets.ModelViewSet):
     """Everyone reads; staff write, through the catalog services, so graph sync happens as in the admin."""
 
     serializer_class = api.ProductSerializer
-    pagination_class = ListPagination
+    pagination_class: type[BasePagination] | None = ListPagination
     lookup_value_regex = r"[0-9]+"
 
     def get_permissions(self) -> list[BasePermission]:

@@ -170,11 +170,8 @@ class GraphStore(ABC):
         """Products that list this one among their similar items (any model)."""
 
     @abstractmethod
-    def product_ids(self) -> set[int]: ...
-
-    @abstractmethod
-    def image_ids(self) -> set[int]:
-        """Ids of images with a node of any model."""
+    def products(self) -> list[ProductRecord]:
+        """Every product node with the properties it holds (compared with the catalog by check_graph)."""
 
     @abstractmethod
     def stats(self) -> GraphStats: ...
@@ -187,7 +184,7 @@ class GraphStore(ABC):
 
     @abstractmethod
     def image_shapes(self) -> list[ImageShape]:
-        """Every image node: its product (None unless exactly one), model and vector size."""
+        """Every image node of any model: its product (None unless exactly one), model and vector size."""
 
     @abstractmethod
     def similar_edges(self) -> list[SimilarEdge]:

@@ -1,7 +1,10 @@
-"""An in-memory graph store for fast unit tests only: exact cosine over a dict, no Neo4j."""
+"""An in-memory graph store for fast unit tests only: exact cosine over a dict, no Neo4j.
+
+It keeps the contract the Neo4j store keeps (tests/search/graph/test_contract.py runs against both)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,7 +28,7 @@ class InMemoryGraphStore(GraphStore):
     def __init__(self) -> None:
         self.dimensions: dict[str, int] = {}  # per model, like Neo4j's one vector index per model
         self.serving: str | None = None
-        self.products: dict[int, ProductRecord] = {}
+        self.product_nodes: dict[int, ProductRecord] = {}
         self.images: dict[tuple[str, int], ImageRecord] = {}  # (model, image_id)
         self.similar: dict[str, dict[int, dict[int, float]]] = {}  # model -> source -> target -> score
 
@@ -34,8 +37,8 @@ class InMemoryGraphStore(GraphStore):
         return cls()
 
     def ensure_schema(self, *, model: str, dimensions: int) -> None:
-        if self.dimensions.get(model) != dimensions:
-            self.images = {key: i for key, i in self.images.items() if key[0] != model}
+        # Like a recreated vector index: vectors of the old size stay on their nodes (check_graph reports
+        # them) but no search finds them.
         self.dimensions[model] = dimensions
         self.serving = self.serving or model
 
@@ -65,9 +68,11 @@ class InMemoryGraphStore(GraphStore):
         return [list(i.embedding) for _, i in found]
 
     def upsert_products(self, products: Sequence[ProductRecord]) -> None:
-        self.products.update({p.product_id: p for p in products})
+        self.product_nodes.update({p.product_id: p for p in products})
 
     def upsert_images(self, images: Sequence[ImageRecord]) -> None:
+        for image in images:  # Neo4j MERGEs the product: a bare node until its properties are upserted
+            self.product_nodes.setdefault(image.product_id, _bare_product(image.product_id))
         self.images.update({(i.model, i.image_id): i for i in images})
 
     def delete_images(self, image_ids: Sequence[int]) -> None:
@@ -78,7 +83,7 @@ class InMemoryGraphStore(GraphStore):
         gone = set(product_ids)
         self.images = {k: v for k, v in self.images.items() if v.product_id not in gone}
         for product_id in gone:
-            self.products.pop(product_id, None)
+            self.product_nodes.pop(product_id, None)
         for lists in self.similar.values():
             for product_id in gone:
                 lists.pop(product_id, None)
@@ -107,28 +112,32 @@ class InMemoryGraphStore(GraphStore):
         for hit in self._ranked(np.asarray(vector, dtype=np.float64), model=model):
             if self._passes(hit, where) and (min_score is None or hit.score >= min_score):
                 best.setdefault(hit.product_id, hit)
-        return list(best.values())[:k]
+        return sorted(best.values(), key=lambda h: (-h.score, h.product_id))[:k]
 
     def _passes(self, hit: ImageHit, where: ProductFilter) -> bool:
-        return hit.product_id in self.products and where.matches(self.products[hit.product_id])
+        return hit.product_id in self.product_nodes and where.matches(self.product_nodes[hit.product_id])
 
     def _ranked(self, query: np.ndarray, *, model: str) -> list[ImageHit]:
         hits = [
             ImageHit(image_id=i.image_id, product_id=i.product_id, score=float(np.dot(query, i.embedding)))
             for i in self.images.values()
-            if i.model == model
+            if i.model == model and len(i.embedding) == len(query)  # see ensure_schema
         ]
         return sorted(hits, key=lambda h: (-h.score, h.image_id))
 
     def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour], *, model: str) -> None:
         lists = self.similar.setdefault(model, {})
-        lists[product_id] = {n.product_id: n.score for n in neighbours if n.product_id in self.products}
+        lists[product_id] = {n.product_id: n.score for n in neighbours if n.product_id in self.product_nodes}
 
     def similar_offer(
         self, product_id: int, neighbours: Sequence[Neighbour], *, model: str, keep: int
     ) -> None:
+        if product_id not in self.product_nodes:
+            return
         lists = self.similar.setdefault(model, {})
         for n in neighbours:
+            if n.product_id not in self.product_nodes:
+                continue  # Neo4j links existing product nodes only
             edges = lists.setdefault(n.product_id, {})
             edges[product_id] = n.score
             lists[n.product_id] = dict(sorted(edges.items(), key=lambda e: -e[1])[:keep])
@@ -147,12 +156,12 @@ class InMemoryGraphStore(GraphStore):
         for m, lists in self.similar.items():
             if model is None or m == model:
                 edges.update(lists.get(product_id, {}))
-        edges = sorted(edges.items(), key=lambda e: (-e[1], e[0]))
+        ranked = sorted(edges.items(), key=lambda e: (-e[1], e[0]))
         kept = [
             Neighbour(product_id=p, score=s)
-            for p, s in edges
-            if p in self.products
-            and where.matches(self.products[p])
+            for p, s in ranked
+            if p in self.product_nodes
+            and where.matches(self.product_nodes[p])
             and (min_score is None or s >= min_score)
         ]
         return kept[offset : offset + limit]
@@ -162,16 +171,13 @@ class InMemoryGraphStore(GraphStore):
             {s for lists in self.similar.values() for s, edges in lists.items() if product_id in edges}
         )
 
-    def product_ids(self) -> set[int]:
-        return set(self.products)
-
-    def image_ids(self) -> set[int]:
-        return {image_id for _, image_id in self.images}
+    def products(self) -> list[ProductRecord]:
+        return list(self.product_nodes.values())
 
     def stats(self) -> GraphStats:
         serving = self.serving
         return GraphStats(
-            products=len(self.products),
+            products=len(self.product_nodes),
             images=sum(1 for m, _ in self.images if m == serving),
             similar_edges=sum(len(e) for e in self.similar.get(serving or "", {}).values()),
             vector_index=f"ONLINE {self.dimensions[serving]}d cosine"
@@ -181,7 +187,7 @@ class InMemoryGraphStore(GraphStore):
         )
 
     def clear(self) -> None:
-        self.products.clear()
+        self.product_nodes.clear()
         self.images.clear()
         self.similar.clear()
         self.serving = None
@@ -192,7 +198,7 @@ class InMemoryGraphStore(GraphStore):
         return [
             ImageShape(
                 image_id=i.image_id,
-                product_id=i.product_id if i.product_id in self.products else None,
+                product_id=i.product_id if i.product_id in self.product_nodes else None,
                 model=i.model,
                 dimensions=len(i.embedding),
             )
@@ -211,3 +217,16 @@ class InMemoryGraphStore(GraphStore):
         for lists in self.similar.values():
             for edge in edges:
                 lists.get(edge.source_id, {}).pop(edge.target_id, None)
+
+
+def _bare_product(product_id: int) -> ProductRecord:
+    # Neo4j's bare node has no properties (nulls); these values, like nulls, pass no filter but the empty one.
+    return ProductRecord(
+        product_id=product_id,
+        name="",
+        slug="",
+        category="",
+        category_slug="",
+        price=math.nan,
+        in_stock=None,  # type: ignore[arg-type]
+    )

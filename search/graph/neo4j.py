@@ -461,7 +461,8 @@ class Neo4jGraphStore(GraphStore):
         rows = _query(
             f"""
             MATCH {_CATEGORY_PRODUCTS if where.category_slug is not None else _ALL_PRODUCTS}-[:HAS_IMAGE]->(node:Image)
-            WHERE node.model = $model AND {PRODUCT_FILTER}
+            // Nodes left with another size by a dimension change are not comparable: skip, as the index does.
+            WHERE node.model = $model AND size(node.embeddings) = size($vector) AND {PRODUCT_FILTER}
             WITH p, node, vector.similarity.cosine(node.embeddings, $vector) AS score
             WHERE $min_score IS NULL OR score >= $min_score
             ORDER BY score DESC, node.image_id
@@ -554,6 +555,14 @@ class Neo4jGraphStore(GraphStore):
             product_id=product_id,
         )
         return [row[0] for row in rows]
+
+    @_translating_unavailable
+    def products(self) -> list[ProductRecord]:
+        rows = _query(
+            "MATCH (p:Product) RETURN p.product_id, p.name, p.slug, p.category, p.category_slug, p.price, "
+            "p.in_stock ORDER BY p.product_id"
+        )
+        return [ProductRecord(*row) for row in rows]
 
     @_translating_unavailable
     def product_ids(self) -> set[int]:

@@ -94,3 +94,28 @@ def test_check_graph_exits_non_zero_until_fixed(drifted_graph, neo4j_graph, caps
         "MATCH (i:Image {image_id: $id}) RETURN i.model, size(i.embeddings)", id=drifted_graph["stale"].pk
     )
     assert (model, size) == (BACKBONE.name, BACKBONE.dimensions)
+
+
+def test_renamed_category_and_changed_price_are_found_and_fixed(demo_catalog, neo4j_graph):
+    """Property drift: rows changed without their signals (a bulk update, a write during an outage)."""
+    kiwi = ProductImage.objects.filter(product__name="Kiwi").first().product
+    category = kiwi.category
+    old_name, old_slug, old_price = category.name, category.slug, kiwi.price
+    type(category).objects.filter(pk=category.pk).update(name="Kiwifruit", slug="kiwifruit")
+    type(kiwi).objects.filter(pk=kiwi.pk).update(price=old_price + 1)
+    try:
+        with pytest.raises(CommandError, match="drifted"):
+            call_command("check_graph")
+        assert graph_drift_find(backbone=BACKBONE).stale_products == {kiwi.pk}
+
+        call_command("check_graph", "--fix")
+
+        call_command("check_graph")  # clean now
+        [[slug, name, price]] = _cypher(
+            "MATCH (p:Product {product_id: $id}) RETURN p.category_slug, p.category, p.price", id=kiwi.pk
+        )
+        assert (slug, name, price) == ("kiwifruit", "Kiwifruit", float(old_price + 1))
+    finally:
+        type(category).objects.filter(pk=category.pk).update(name=old_name, slug=old_slug)
+        type(kiwi).objects.filter(pk=kiwi.pk).update(price=old_price)
+        graph_drift_fix(drift=graph_drift_find(backbone=BACKBONE), backbone=BACKBONE)

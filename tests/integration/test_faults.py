@@ -19,6 +19,7 @@ from neomodel import db as neo4j_db
 
 from catalog.models import Product, ProductImage, SyncStatus
 from search.indexing import orphans_remove
+from tests.conftest import graph_image_ids, graph_product_ids
 from tests.integration.test_graph_sync import ROOT, _neo4j
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -161,8 +162,8 @@ def test_import_killed_with_sigkill_and_run_again_ends_complete(
     images = dict(_rows(db_path, images_sql))
     assert len(images) == 24 and set(images.values()) == {SyncStatus.SYNCED}
     assert len(_rows(db_path, "SELECT DISTINCT content_hash FROM catalog_productimage")) == 24
-    in_graph = {i for i in neo4j_graph.image_ids() if i > SUBPROCESS_ID_START}
+    in_graph = {i for i in graph_image_ids(neo4j_graph) if i > SUBPROCESS_ID_START}
     assert in_graph == set(images)
     assert _image_links(sorted(images)) == {image_id: 1 for image_id in images}
     products = {row[0] for row in _rows(db_path, "SELECT id FROM catalog_product")}
-    assert {p for p in neo4j_graph.product_ids() if p > SUBPROCESS_ID_START} == products
+    assert {p for p in graph_product_ids(neo4j_graph) if p > SUBPROCESS_ID_START} == products

@@ -12,6 +12,7 @@ from neomodel import db as neo4j_db
 from rest_framework.test import APIClient
 
 from catalog.models import ProductImage, SyncStatus
+from tests.conftest import graph_product_ids
 from tests.factories import image_add_from_path, product_make
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -60,7 +61,7 @@ def test_deleting_an_image_and_a_product_removes_their_nodes(
     with django_capture_on_commit_callbacks(execute=True):
         product.delete()
     assert _image_node(second.pk) is None
-    assert product.pk not in neo4j_graph.product_ids()
+    assert product.pk not in graph_product_ids(neo4j_graph)
 
 
 def test_sync_graph_is_idempotent(demo_catalog, neo4j_graph):

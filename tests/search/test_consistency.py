@@ -10,6 +10,7 @@ from search import indexing
 from search.consistency import graph_drift_find
 from search.embeddings import backbone_get
 from search.graph.base import ImageRecord, Neighbour, ProductRecord, SimilarEdge
+from tests.conftest import graph_image_ids
 from tests.factories import image_add_from_path, product_make
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +73,7 @@ def test_check_exits_non_zero_on_drift_and_fix_repairs_it(synced_catalog, memory
     call_command("check_graph", "--fix")
 
     assert graph_drift_find(backbone=BACKBONE).total == 0
-    assert banana.pk in memory_graph.image_ids()
+    assert banana.pk in graph_image_ids(memory_graph)
     assert set(ProductImage.objects.values_list("sync_status", flat=True)) == {"synced"}
 
 

@@ -9,7 +9,8 @@ from search.progress import progress_bar
 
 class Command(BaseCommand):
     help = (
-        "Compare the catalog with the Neo4j graph: missing, orphaned, misplaced, stale-model and wrong-dimension "
+        "Compare the catalog with the Neo4j graph: missing, orphaned and stale products (properties such as "
+        "name, category or price that differ), missing, orphaned, misplaced, stale-model and wrong-dimension "
         "images, and dangling SIMILAR_TO edges. --fix repairs them. Exits non-zero while drift remains."
     )
 
