@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 DEMO_DATA ?= ../shared/datasets/grocery-store
 HOST_PORT ?= 127.0.0.1:8000
 
-.PHONY: run test setup neo4j-start neo4j-stop neo4j-test-start neo4j-test-stop demo bench load
+.PHONY: run test lint setup neo4j-start neo4j-stop neo4j-test-start neo4j-test-stop demo bench load
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,9 +38,16 @@ run: setup neo4j-start
 	$(PY) manage.py import_catalog $(DEMO_DATA)
 	$(PY) manage.py runserver $(HOST_PORT)
 
+# Lint, format check and type check first: they take seconds, the suite minutes.
+lint: export DJANGO_SECRET_KEY = lint-only-not-secret
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
 test: export LOOKALIKE_NEO4J_INSTANCE = test
 test: export DJANGO_SECRET_KEY = test-only-not-secret
-test: setup neo4j-test-start
+test: lint neo4j-test-start
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (not tests): embedding throughput, then search latency/recall on the separate bench Neo4j
