@@ -25,6 +25,14 @@ class ListPagination(LimitOffsetPagination):
     default_limit = 24
     max_limit = 100
 
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
+        # DRF reads a limit or offset that is no number as "the default"; the schema says integer, so 400.
+        for name in (self.limit_query_param, self.offset_query_param):
+            value = request.query_params.get(name)
+            if value is not None and not value.strip().lstrip("-").isdigit():
+                raise serializers.ValidationError({name: "A whole number."})
+        return super().paginate_queryset(queryset, request, view)
+
 
 class PageQuerySerializer(serializers.Serializer):
     """`limit` and `offset` of a ranked list; subclasses set the default and maximum limit."""

@@ -31,6 +31,8 @@ def test_product_pages_are_limit_offset_with_links(api, demo_catalog):
     second = api.get(first["next"]).json()
     assert "limit=5" in second["previous"]
     assert _ids(api.get("/api/v2/products/", {"limit": 10}).json()) == _ids(first) + _ids(second)
+    bad = api.get("/api/v2/products/", {"offset": "null"})
+    assert bad.status_code == 400 and "offset" in bad.json()["error"]["details"]
 
 
 def test_similar_items_come_as_pages_that_join_up(api, demo_catalog):
