@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -42,7 +43,7 @@ def _baseline() -> tuple[int, float]:
         opened, exposure = totals["opened"] or 0, totals["exposure"] or 0.0
         return opened, (opened / exposure if exposure else 0.0)
 
-    return cache.get_or_set("insights-boost-baseline", compute, CACHE_S)
+    return cast(tuple[int, float], cache.get_or_set("insights-boost-baseline", compute, CACHE_S))
 
 
 def click_boost_active() -> bool:
@@ -64,7 +65,10 @@ def _strip_counts(source_product_id: int) -> dict[int, tuple[int, float]]:
         )
         return {r["product_id"]: (r["opened"], r["exposure"]) for r in rows}
 
-    return cache.get_or_set(f"insights-boost-strip:{source_product_id}", compute, CACHE_S)
+    return cast(
+        dict[int, tuple[int, float]],
+        cache.get_or_set(f"insights-boost-strip:{source_product_id}", compute, CACHE_S),
+    )
 
 
 def boost_for(*, opened: int, exposure: float, baseline_rate: float) -> float:
