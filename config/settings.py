@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_tasks",
+    "django_tasks_db",
     "catalog",
     "search",
     "insights",
@@ -82,11 +83,26 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=60
-    )
-}
+
+def _local_postgres_url() -> str:
+    """The PostgreSQL that `scripts/postgres start` runs on 127.0.0.1, with its generated password."""
+    password_file = VAR_DIR / "postgres" / "password"
+    if not password_file.exists():
+        raise ImproperlyConfigured("LOOKALIKE_DATABASE=local-postgres: run `scripts/postgres start` first.")
+    port = os.environ.get("LOOKALIKE_POSTGRES_PORT", "54329")
+    return f"postgres://lookalike:{password_file.read_text().strip()}@127.0.0.1:{port}/lookalike"
+
+
+# DATABASE_URL wins; LOOKALIKE_DATABASE=local-postgres (make test's second pass) uses the local cluster; else SQLite.
+_database_url = os.environ.get("DATABASE_URL") or (
+    _local_postgres_url()
+    if os.environ.get("LOOKALIKE_DATABASE") == "local-postgres"
+    else f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+)
+DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and a worker share the file: wait for each other's write locks instead of failing at once.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -106,6 +122,15 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("LOOKALIKE_MEDIA_ROOT", VAR_DIR / "media"))
+# Product photos are read and written only through this storage, so workers on other machines see the same
+# files: a shared MEDIA_ROOT (NFS), or another Django storage backend (e.g. django-storages' S3Storage,
+# configured by its own environment variables).
+STORAGES = {
+    "default": {
+        "BACKEND": os.environ.get("LOOKALIKE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # Uploads (search photos and product images).
 LOOKALIKE_MAX_UPLOAD_BYTES = int(os.environ.get("LOOKALIKE_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
@@ -149,14 +174,20 @@ NEO4J_VECTOR_QUANTIZATION = os.environ.get("NEO4J_VECTOR_QUANTIZATION", "1") == 
 NEO4J_CONNECTION_TIMEOUT_S = float(os.environ.get("NEO4J_CONNECTION_TIMEOUT_S", "3"))
 
 # --- Tasks: embedding and graph sync run after commit ---------------------------------------
-# The immediate backend runs them in-process right after the transaction commits.
-TASKS = {
-    "default": {
-        "BACKEND": os.environ.get(
-            "LOOKALIKE_TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
-        )
-    }
-}
+# The default is the queue: django-tasks' database backend, worked by `manage.py sync_worker` processes
+# (any number, on any machine that reaches the database, Neo4j and the media storage). A save only
+# enqueues. `LOOKALIKE_TASK_BACKEND=django_tasks.backends.immediate.ImmediateBackend` runs the work
+# in-process right after commit instead (the test suite's default).
+TASKS = {"default": {"BACKEND": os.environ.get("LOOKALIKE_TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# A worker claims up to this many image syncs at once: one graph round trip and one SIMILAR_TO refresh
+# per touched product per batch (measured in docs/benchmarks.md, "Ingestion").
+LOOKALIKE_WORKER_BATCH = int(os.environ.get("LOOKALIKE_WORKER_BATCH", "32"))
+# A claimed task whose worker has not renewed its lease for this long is presumed dead (SIGKILL, lost
+# machine) and is claimed again. Longer than the slowest batch; a live worker renews while it works.
+LOOKALIKE_TASK_LEASE_S = float(os.environ.get("LOOKALIKE_TASK_LEASE_S", "120"))
+# Neo4j unreachable: a batch goes back to the queue to run after this delay, doubling up to the maximum.
+LOOKALIKE_GRAPH_RETRY_S = float(os.environ.get("LOOKALIKE_GRAPH_RETRY_S", "2"))
+LOOKALIKE_GRAPH_RETRY_MAX_S = float(os.environ.get("LOOKALIKE_GRAPH_RETRY_MAX_S", "60"))
 
 # --- Shopper insights (insights/): search events, clicks, click-feedback boost -----------------------
 LOOKALIKE_INSIGHTS_ENABLED = env_bool("LOOKALIKE_INSIGHTS_ENABLED", True)

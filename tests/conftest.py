@@ -37,6 +37,32 @@ def _media_root(tmp_path_factory):
         yield
 
 
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _immediate_tasks():
+    # Most tests check what a save leads to, so the work runs in-process after commit; the queue and its
+    # worker processes have their own tests (tests/integration/test_workers.py, tests/search/test_claims.py).
+    with override_settings(TASKS=IMMEDIATE_TASKS):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_connection_kept_open():
+    # Django closes "unusable" connections when a request ends, and inside a test's transaction every
+    # connection looks so. Its test client disconnects that handler; requests made without it (schemathesis
+    # calls the WSGI app) would close the test's PostgreSQL connection mid-test.
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def memory_graph(settings):
     """The in-memory graph store (unit tests only)."""

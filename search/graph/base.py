@@ -127,6 +127,11 @@ class GraphStore(ABC):
     def upsert_images(self, images: Sequence[ImageRecord]) -> None:
         """MERGE each image node (one per image and model) and its HAS_IMAGE link."""
 
+    def upsert_batch(self, *, products: Sequence[ProductRecord], images: Sequence[ImageRecord]) -> None:
+        """A worker's batch: the products, then their images. Stores that can, do it in one round trip."""
+        self.upsert_products(products)
+        self.upsert_images(images)
+
     @abstractmethod
     def delete_images(self, image_ids: Sequence[int]) -> None:
         """Delete the images' nodes of every model."""

@@ -95,6 +95,8 @@ _UNAVAILABLE = (
     neo4j.exceptions.ServiceUnavailable,
     neo4j.exceptions.SessionExpired,
     neo4j.exceptions.AuthError,
+    # Deadlocks between concurrent writers (two workers offering SIMILAR_TO to the same product): try later.
+    neo4j.exceptions.TransientError,
     ConnectionError,
     OSError,
 )

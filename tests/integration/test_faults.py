@@ -121,6 +121,8 @@ def subprocess_catalog(tmp_path, neo4j_graph):
         "LOOKALIKE_MEDIA_ROOT": str(tmp_path / "media"),
         "DJANGO_SECRET_KEY": "test-only-not-secret",
         "LOOKALIKE_NEO4J_INSTANCE": "test",
+        # No worker here: the import embeds in-process, as it did before the queue (tested in test_workers.py).
+        "LOOKALIKE_TASK_BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
     }
     migrate = _manage(env, "migrate", "--noinput")
     assert migrate.wait(timeout=300) == 0, migrate.stdout.read().decode()
