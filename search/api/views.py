@@ -21,6 +21,8 @@ from catalog.services import (
     product_image_delete,
     product_update,
 )
+from insights.models import Interface
+from insights.services import search_event_record
 from search.api import serializers as api
 from search.similarity import product_similar_list, search_by_image, upload_image_check
 
@@ -122,7 +124,13 @@ class ProductViewSet(viewsets.ModelViewSet):
             where=query.product_filter(),
             min_score=data.get("min_score"),
         )
-        return Response(api.ProductMatchSerializer(matches, many=True, context={"request": request}).data)
+        event = search_event_record(
+            request=request, interface=Interface.API, matches=matches, source_product_id=product.pk
+        )
+        return Response(
+            api.ProductMatchSerializer(matches, many=True, context={"request": request}).data,
+            headers={"Search-Id": str(event)} if event else None,
+        )
 
 
 class CategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -158,5 +166,18 @@ class PhotoSearchView(APIView):
             liked_ids=data.get("liked", ()),
             disliked_ids=data.get("disliked", ()),
         )
+        event = search_event_record(
+            request=request,
+            interface=Interface.API,
+            matches=matches,
+            where=query.product_filter(),
+            liked_ids=data.get("liked", ()),
+            disliked_ids=data.get("disliked", ()),
+            photo=data.get("image"),
+            cropped=data.get("crop") is not None,
+        )
         result = {"results": matches}
-        return Response(api.PhotoSearchResultSerializer(result, context={"request": request}).data)
+        return Response(
+            api.PhotoSearchResultSerializer(result, context={"request": request}).data,
+            headers={"Search-Id": str(event)} if event else None,  # for POST /api/v1/clicks/
+        )
