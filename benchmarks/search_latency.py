@@ -23,7 +23,6 @@ os.environ.setdefault("LOOKALIKE_NEO4J_INSTANCE", "bench")
 os.environ.setdefault("DJANGO_DEBUG", "1")
 django.setup()
 
-from neomodel import db  # noqa: E402
 
 from search.graph import ImageRecord, ProductRecord, graph_store  # noqa: E402
 from search.graph.base import ProductFilter  # noqa: E402
@@ -101,7 +100,7 @@ def load(
                 for i in range(start, min(start + LOAD_BATCH, len(vectors)))
             ]
         )
-    db.cypher_query("CALL db.awaitIndexes(3600)")
+    graph_store().db.autocommit("CALL db.awaitIndexes(3600)")
     loaded = time.perf_counter()
     print(
         f"{len(vectors):,} images loaded in {loaded - started:.0f} s; building the index as reembed does",
@@ -167,7 +166,7 @@ def run(
         queries,
     )
     seed_s, _ = timed(
-        lambda q: db.cypher_query(SEED_QUERY, {"embedding": q.tolist(), "k": K}), queries[:seed_queries]
+        lambda q: graph_store().db.read(SEED_QUERY, embedding=q.tolist(), k=K), queries[:seed_queries]
     )
     numpy_s, exact = timed(lambda q: exact_products(vectors, product_ids, q), queries)
     exact_rare = [exact_products(vectors, product_ids, q, allowed_rare) for q in queries]

@@ -149,8 +149,8 @@ LOOKALIKE_SEARCH_K = int(os.environ.get("LOOKALIKE_SEARCH_K", "12"))
 # demo data by benchmarks/near_duplicates.py, see docs/benchmarks.md.
 LOOKALIKE_NEAR_DUPLICATE_MIN_SCORE = float(os.environ.get("LOOKALIKE_NEAR_DUPLICATE_MIN_SCORE", "0.88"))
 
-# --- Graph store: Neo4j through neomodel --------------------------------------------------
-LOOKALIKE_GRAPH_STORE = os.environ.get("LOOKALIKE_GRAPH_STORE", "search.graph.neo4j.Neo4jGraphStore")
+# --- Graph store: Neo4j through its driver --------------------------------------------------
+LOOKALIKE_GRAPH_STORE = os.environ.get("LOOKALIKE_GRAPH_STORE", "search.graph.neo4j_store.Neo4jGraphStore")
 # Without NEO4J_BOLT_URL, the local server that `scripts/neo4j start INSTANCE` runs: "dev" for the app,
 # "test" for the test suite, "bench" for benchmarks, so neither ever wipes the demo graph.
 NEO4J_LOCAL_INSTANCE = os.environ.get("LOOKALIKE_NEO4J_INSTANCE", "dev")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -14,10 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from search.embeddings import InvalidImage
-from search.graph import GraphUnavailable
+from search.graph import GraphMisconfigured, GraphUnavailable
 from search.similarity import InvalidQuery, UploadTooLarge
 
 RETRY_AFTER_S = 30
+logger = logging.getLogger("lookalike.api")
 
 
 def _error(code: str, message: str, http_status: int, details: Any = None) -> Response:
@@ -34,6 +36,13 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return _error("invalid_image", str(exc), status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, InvalidQuery):
         return _error("invalid_query", str(exc), status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, GraphMisconfigured):  # a wrong password is no outage: retrying will not help
+        logger.error("Graph store misconfigured: %s", exc)
+        return _error(
+            "search_misconfigured",
+            "Search is misconfigured on the server.",
+            status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
     if isinstance(exc, GraphUnavailable):
         response = _error(
             "search_unavailable",

@@ -14,6 +14,11 @@ class GraphUnavailable(RuntimeError):
     """The graph store cannot be reached; catalog writes go on and sync later."""
 
 
+class GraphMisconfigured(GraphUnavailable):
+    """The graph store refuses Lookalike's settings (wrong password, unknown database): no retry helps.
+    Still a GraphUnavailable, so catalog writes go on and sync once the settings are fixed."""
+
+
 @dataclass(frozen=True)
 class ProductRecord:
     product_id: int

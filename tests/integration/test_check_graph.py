@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import CommandError, call_command
-from neomodel import db as neo4j_db
 
 from catalog.models import ProductImage
 from search.consistency import graph_drift_find, graph_drift_fix
 from search.embeddings import backbone_get
+from tests.integration.graph_cypher import cypher
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -17,7 +17,7 @@ ORPHAN_ID = 990_000_001
 
 
 def _cypher(query: str, **params) -> list:
-    return neo4j_db.cypher_query(query, params)[0]
+    return cypher(query, params)
 
 
 @pytest.fixture

@@ -15,10 +15,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from neomodel import db as neo4j_db
 
 from catalog.models import Product, ProductImage, SyncStatus
 from search.indexing import orphans_remove
+from tests.integration.graph_cypher import cypher
 from tests.integration.test_graph_sync import ROOT, _neo4j
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -41,7 +41,7 @@ def _photo_folder(grocery_dir: Path, folder: Path, count: int, skip: int = 0) ->
 
 def _image_links(image_ids: list[int]) -> dict[int, int]:
     """How many products each image node hangs off: exactly one when nothing was projected twice."""
-    rows, _ = neo4j_db.cypher_query(
+    rows = cypher(
         "MATCH (i:Image) WHERE i.image_id IN $ids OPTIONAL MATCH (p:Product)-[r:HAS_IMAGE]->(i) "
         "RETURN i.image_id, count(r)",
         {"ids": image_ids},
