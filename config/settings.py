@@ -166,10 +166,16 @@ NEO4J_PASSWORD = os.environ.get("NEO4J_PASSWORD") or (
     _local_password_file.read_text().strip() if _local_password_file.exists() else ""
 )
 # HNSW options of each backbone's vector index, chosen by measurement (docs/benchmarks.md): m = 8 halved
-# query time but cost recall (0.85 at 100k); quantisation changed neither time nor recall measurably.
+# query time but cost recall (0.85 at 100k). Quantisation (Neo4j 2026): "scalar" (int8, the default),
+# "binary" (the server's default, 32x smaller but it missed the demo's exact top-1) or "none"; "1"/"0" as before.
 NEO4J_VECTOR_HNSW_M = int(os.environ.get("NEO4J_VECTOR_HNSW_M", "16"))
 NEO4J_VECTOR_HNSW_EF_CONSTRUCTION = int(os.environ.get("NEO4J_VECTOR_HNSW_EF_CONSTRUCTION", "100"))
-NEO4J_VECTOR_QUANTIZATION = os.environ.get("NEO4J_VECTOR_QUANTIZATION", "1") == "1"
+NEO4J_VECTOR_QUANTIZATION = {"1": "scalar", "0": "none"}.get(
+    _quantization := os.environ.get("NEO4J_VECTOR_QUANTIZATION", "scalar").lower(), _quantization
+)
+# How many more candidates than asked the index explores per search (Neo4j 2026 defaults: 1.5 scalar,
+# 3 binary, 1 none); empty keeps the server's default.
+NEO4J_VECTOR_SEARCH_EXPANSION = float(os.environ.get("NEO4J_VECTOR_SEARCH_EXPANSION") or 0) or None
 # Fail fast when Neo4j is unreachable: a catalog save must not hang on a derived index.
 NEO4J_CONNECTION_TIMEOUT_S = float(os.environ.get("NEO4J_CONNECTION_TIMEOUT_S", "3"))
 

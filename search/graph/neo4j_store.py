@@ -35,14 +35,17 @@ class Neo4jGraphStore(Neo4jSchema, Neo4jWrites, Neo4jSearch, Neo4jSimilarItems, 
         connection_timeout_s: float,
         hnsw_m: int = 16,
         hnsw_ef_construction: int = 100,
-        quantization: bool = True,
+        quantization: str = "scalar",
+        search_expansion: float | None = None,
     ):
         self.index_config = {
             "vector.similarity_function": "cosine",
             "vector.hnsw.m": hnsw_m,
             "vector.hnsw.ef_construction": hnsw_ef_construction,
-            "vector.quantization.enabled": quantization,
+            "vector.quantization.type": quantization.upper(),
         }
+        if search_expansion:
+            self.index_config["vector.default_search_expansion_factor"] = search_expansion
         self.db = Neo4jConnection(
             url=url,
             username=username,
@@ -62,4 +65,5 @@ class Neo4jGraphStore(Neo4jSchema, Neo4jWrites, Neo4jSearch, Neo4jSimilarItems, 
             hnsw_m=settings.NEO4J_VECTOR_HNSW_M,
             hnsw_ef_construction=settings.NEO4J_VECTOR_HNSW_EF_CONSTRUCTION,
             quantization=settings.NEO4J_VECTOR_QUANTIZATION,
+            search_expansion=settings.NEO4J_VECTOR_SEARCH_EXPANSION,
         )

@@ -78,7 +78,7 @@ def _api_search(image: ProductImage):
 
 def _neo4j(action: str) -> None:
     subprocess.run(
-        [str(ROOT / "scripts" / "neo4j"), action, "test"], check=True, capture_output=True, timeout=180
+        [str(ROOT / "scripts" / "neo4j"), action, "test"], check=True, capture_output=True, timeout=400
     )
 
 
