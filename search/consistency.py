@@ -14,7 +14,7 @@ from catalog.models import Product, ProductImage, SyncStatus
 from search.embeddings import Backbone
 from search.graph import graph_store
 from search.graph.base import SimilarEdge
-from search.indexing import images_sync, orphans_remove, schema_ensure_once, schema_forget
+from search.indexing import images_sync, orphans_remove, product_record, schema_ensure_once, schema_forget
 from search.similar_edges import product_similar_refresh
 
 Progress = Callable[[int], None]
@@ -30,6 +30,9 @@ class Drift:
     stale_model_images: set[int] = field(default_factory=set)  # with a node of another backbone
     wrong_dimension_images: set[int] = field(default_factory=set)
     dangling_edges: set[SimilarEdge] = field(default_factory=set)  # to/from missing products, or self-loops
+    # category, price or stock in the graph (product node or its image nodes, where the vector index filters)
+    # differ from the catalog's: filtered searches would miss or wrongly show them
+    stale_filter_products: set[int] = field(default_factory=set)
     failed_images: set[int] = field(default_factory=set)  # undecodable files: reported, not drift
 
     def counts(self) -> dict[str, int]:
@@ -74,6 +77,14 @@ def graph_drift_find(*, backbone: Backbone) -> Drift:
             drift.misplaced_images.add(image_id)
         if shape.dimensions != backbone.dimensions:
             drift.wrong_dimension_images.add(image_id)
+    drift.stale_filter_products = store.products_with_stale_filters(
+        [
+            product_record(p)
+            for p in Product.objects.select_related("category").filter(
+                pk__in=products_with_images & graph_products
+            )
+        ]
+    )
     drift.dangling_edges = {
         edge
         for edge in store.similar_edges()
@@ -92,6 +103,9 @@ def graph_drift_fix(*, drift: Drift, backbone: Backbone, progress: Progress | No
         orphans_remove()
     if drift.stale_model_images:
         _stale_models_drop(backbone=backbone)
+    if drift.stale_filter_products:
+        products = Product.objects.select_related("category").filter(pk__in=drift.stale_filter_products)
+        store.upsert_products([product_record(p) for p in products])
     if drift.dangling_edges:
         store.similar_delete(sorted(drift.dangling_edges, key=lambda e: (e.source_id, e.target_id)))
     if drift.images_to_resync():

@@ -19,13 +19,14 @@ from search.graph.base import ImageHit, ProductFilter
 from search.serving import embedder_serving, serving_model
 from search.similar_edges import product_vectors
 
-# The index is asked for k * this many images first, then 4x more while products are still missing.
+# The index is asked for k * this many images first (a product has several images, and the deeper
+# candidates lift recall), then more while products are still missing.
 SEARCH_OVERFETCH = 4
 # Past this many candidates an exact scan of the filtered products is cheaper and never starves.
 SEARCH_MAX_FETCH = 4096
-# A filter that keeps less than this share of the nearest candidates goes to the exact scan at once: the
-# index's deep candidates are approximate (at 100k, recall@10 was 0.8-0.9 after over-fetching 200-1,600
-# candidates for a 5% category, and 1.0 by the exact scan; docs/benchmarks.md).
+# Category, price and stock are filtered inside the vector index (Neo4j 2026 SEARCH … WHERE), so nearly all
+# candidates pass; only excluded products ("more like these": the liked ones) are dropped afterwards. When
+# fewer than this share of the candidates survive that, the exact scan answers at once.
 SELECTIVE_FILTER_SHARE = 0.25
 DISLIKE_WEIGHT = 0.5
 
@@ -93,9 +94,10 @@ def _best_per_product(hits: Sequence[ImageHit], min_score: float | None) -> dict
 def _nearest_product_hits(
     vector: Sequence[float], *, need: int, model: str, where: ProductFilter, min_score: float | None
 ) -> list[ImageHit]:
-    """`need` products, best image each. From the vector index, asking for more candidates while too few
-    distinct products pass the filter (sized by the share that passed so far); by an exact scan of the
-    filtered products when the filter is selective or the index would have to return too many."""
+    """`need` products, best image each. From the vector index, filtered during the search, asking for more
+    candidates while too few distinct products come back (sized by the share that passed so far); by an
+    exact scan of the filtered products when exclusions drop most candidates or the index would have to
+    return too many."""
     store = graph_store()
     fetch = need * SEARCH_OVERFETCH
     while True:

@@ -126,7 +126,14 @@ class GraphStore(ABC):
         """The stored vectors of a product's images made by `model`."""
 
     @abstractmethod
-    def upsert_products(self, products: Sequence[ProductRecord]) -> None: ...
+    def upsert_products(self, products: Sequence[ProductRecord]) -> None:
+        """Products' properties, including the filter properties of their image nodes in every model: the
+        one call that makes a product or category change (name, slug, price, stock) reach searches."""
+
+    @abstractmethod
+    def products_with_stale_filters(self, products: Sequence[ProductRecord]) -> set[int]:
+        """Of these products (as the catalog has them), those whose filter properties (category, price,
+        stock) differ in the graph, on the product or on any image searches filter by."""
 
     @abstractmethod
     def upsert_images(self, images: Sequence[ImageRecord]) -> None:

@@ -67,6 +67,17 @@ class InMemoryGraphStore(GraphStore):
     def upsert_products(self, products: Sequence[ProductRecord]) -> None:
         self.products.update({p.product_id: p for p in products})
 
+    def products_with_stale_filters(self, products: Sequence[ProductRecord]) -> set[int]:
+        # Images here read their product's record, so only the product itself can be stale.
+        def filters(p: ProductRecord) -> tuple[object, ...]:
+            return (p.category, p.category_slug, float(p.price), p.in_stock)
+
+        return {
+            p.product_id
+            for p in products
+            if p.product_id in self.products and filters(self.products[p.product_id]) != filters(p)
+        }
+
     def upsert_images(self, images: Sequence[ImageRecord]) -> None:
         self.images.update({(i.model, i.image_id): i for i in images})
 

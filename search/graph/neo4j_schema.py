@@ -2,12 +2,16 @@
 
 Graph shape (kept from the seed article, so its own Cypher still runs):
     (:Product {product_id, name, slug, category, category_slug, price, in_stock})-[:HAS_IMAGE]->
-        (:Image:Image_<model> {image_id, path, embeddings, model})
+        (:Image:Image_<model> {image_id, path, embeddings, model, category_slug, price, in_stock})
     (:Product)-[:SIMILAR_TO {score, model}]->(:Product)
     (:IndexState {key: "serving", model})
 Each model (a backbone, or any validated key) has its own image label and vector index, so a new model's
 vectors load beside the served ones and the switch is one write. Labels and index names cannot be Cypher
 parameters: they are built only from model keys checked against `MODEL_NAME`.
+
+Filters run inside the vector index (Neo4j 2026, Cypher 25 `SEARCH … WHERE`): the index holds, beside each
+vector, the image's copies of its product's filter properties (`FILTER_PROPERTIES`), which every product
+write refreshes (neo4j_writes) and `check_graph` compares with the catalog.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ logger = logging.getLogger("lookalike.graph")
 INDEX_ONLINE_TIMEOUT_S = 3600
 MODEL_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+# Copied from the product onto each image node and stored in the vector index, so searches filter on them.
+FILTER_PROPERTIES = ("category_slug", "price", "in_stock")
 
 
 def checked_model(model: str) -> str:
@@ -73,9 +79,11 @@ class Neo4jSchema:
         self.db.write("MERGE (s:IndexState {key: 'serving'}) ON CREATE SET s.model = $model", model=model)
 
     def _vector_index_create(self, *, model: str, dimensions: int) -> None:
+        # `WITH [...]` (filter properties inside the index) is Cypher 25 syntax, hence the prefix.
         self.db.write(
-            f"CREATE VECTOR INDEX {vector_index_name(model)} IF NOT EXISTS "
-            f"FOR (i:{model_label(model)}) ON (i.embeddings) OPTIONS $options",
+            f"CYPHER 25 CREATE VECTOR INDEX {vector_index_name(model)} IF NOT EXISTS "
+            f"FOR (i:{model_label(model)}) ON i.embeddings WITH [i.category_slug, i.price, i.in_stock] "
+            "OPTIONS $options",
             options={"indexConfig": {"vector.dimensions": dimensions, **self.index_config}},
         )
         self.db.autocommit("CALL db.awaitIndexes($timeout_s)", timeout_s=INDEX_ONLINE_TIMEOUT_S)

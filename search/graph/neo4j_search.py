@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from search.graph.base import FilteredHits, ImageHit, ProductFilter
-from search.graph.neo4j_connection import Neo4jConnection
-from search.graph.neo4j_schema import vector_index_name
+from search.graph.neo4j_connection import Neo4jConnection, float32_vector
+from search.graph.neo4j_schema import model_label, vector_index_name
 
 # A fixed, parameterised predicate on `p:Product`: filters never build Cypher from user strings.
 PRODUCT_FILTER = """
@@ -17,6 +17,30 @@ PRODUCT_FILTER = """
     AND ($f_in_stock IS NULL OR p.in_stock = $f_in_stock)
     AND NOT p.product_id IN $f_exclude
 """
+# Filter properties copied from each product onto its image nodes, so the vector index can hold them
+# (`WITH [...]`) and filter during the search. Exact values and ranges only: that is what SEARCH accepts.
+_INDEX_CATEGORY = "node.category_slug = $f_category"
+_INDEX_MIN_PRICE = "node.price >= $f_min_price"
+_INDEX_MAX_PRICE = "node.price <= $f_max_price"
+_INDEX_IN_STOCK = "node.in_stock = $f_in_stock"
+
+
+def index_where(where: ProductFilter) -> str:
+    """The SEARCH clause's WHERE for this filter, assembled from the fixed fragments above only (a null
+    parameter would match nothing, so absent filters are left out rather than passed as null)."""
+    parts = [
+        fragment
+        for fragment, value in (
+            (_INDEX_CATEGORY, where.category_slug),
+            (_INDEX_MIN_PRICE, where.min_price),
+            (_INDEX_MAX_PRICE, where.max_price),
+            (_INDEX_IN_STOCK, where.in_stock),
+        )
+        if value is not None
+    ]
+    return f"WHERE {' AND '.join(parts)}" if parts else ""
+
+
 _ALL_PRODUCTS = "(p:Product)"
 _CATEGORY_PRODUCTS = "(p:Product {category_slug: $f_category})"
 
@@ -38,10 +62,6 @@ def to_neo4j_score(cosine: float | None) -> float | None:
 def cosine(neo4j_score: float) -> float:
     # Neo4j's cosine vector index reports (1 + cos) / 2; the rest of Lookalike speaks plain cosine.
     return 2.0 * neo4j_score - 1.0
-
-
-def _floats(vector: Sequence[float]) -> list[float]:
-    return [float(x) for x in vector]
 
 
 class Neo4jSearch:
@@ -79,7 +99,7 @@ class Neo4jSearch:
             index=vector_index_name(model),
             k=k,
             model=model,
-            vectors=[_floats(v) for v in vectors],
+            vectors=[float32_vector(v) for v in vectors],
         )
         hits: list[list[ImageHit]] = [[] for _ in vectors]
         for q, image_id, product_id, score in rows:
@@ -89,20 +109,24 @@ class Neo4jSearch:
     def nearest_images_filtered(
         self, vector: Sequence[float], *, k: int, model: str, where: ProductFilter
     ) -> FilteredHits:
+        """The k nearest images that pass the filter's category, price and stock, found by the vector index
+        with the filter applied during the search (it keeps searching until k pass). Excluded products
+        cannot be an index predicate (no NOT); they are dropped from the k afterwards."""
         [[candidates, kept]] = self.db.read(
             f"""
-            CALL db.index.vector.queryNodes($index, $k, $vector) YIELD node
+            CYPHER 25
+            MATCH (node:{model_label(model)})
+            SEARCH node IN (VECTOR INDEX {vector_index_name(model)} FOR $vector {index_where(where)} LIMIT $k)
             MATCH (p:Product)-[:HAS_IMAGE]->(node)
-            WHERE node.model = $model
+            // The product has the last word: an image whose copied filter values lag behind its product's
+            // (until check_graph repairs it) is dropped rather than shown against the filter.
             WITH node, p, {PRODUCT_FILTER} AS passes
             RETURN count(*) AS candidates,
                    collect(CASE WHEN passes THEN [node.image_id, p.product_id,
                            vector.similarity.cosine(node.embeddings, $vector)] END) AS kept
             """,
-            index=vector_index_name(model),
             k=k,
-            model=model,
-            vector=_floats(vector),
+            vector=float32_vector(vector),
             **filter_params(where),
         )
         hits = [ImageHit(image_id=i, product_id=p, score=cosine(s)) for i, p, s in kept]
@@ -124,7 +148,7 @@ class Neo4jSearch:
             ORDER BY score DESC, p.product_id
             LIMIT $k
             """,
-            vector=_floats(vector),
+            vector=float32_vector(vector),
             k=k,
             model=model,
             min_score=to_neo4j_score(min_score),

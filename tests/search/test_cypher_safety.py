@@ -27,7 +27,8 @@ def _module_string_constants(tree: ast.Module) -> set[str]:
 
 
 # Labels and index names cannot be parameters; these functions let only [A-Za-z0-9_] names through.
-VALIDATORS = {"model_label", "vector_index_name", "checked_identifier"}
+# `index_where` joins only fixed predicate fragments (SEARCH's WHERE cannot take "no filter" as a null).
+VALIDATORS = {"model_label", "vector_index_name", "checked_identifier", "index_where"}
 
 
 def _is_fixed(expression: ast.expr, constants: set[str]) -> bool:
@@ -58,6 +59,20 @@ def test_model_names_are_validated_before_they_reach_cypher():
     with pytest.raises(ValueError):
         neo4j_schema.checked_identifier("a`b")
     assert neo4j_schema.vector_index_name("efficientnet_lite0") == "image_embeddings_efficientnet_lite0"
+
+
+def test_the_index_filter_is_assembled_from_fixed_fragments_only():
+    from search.graph.base import ProductFilter
+    from search.graph.neo4j_search import index_where
+
+    assert index_where(ProductFilter()) == ""
+    assert index_where(ProductFilter(exclude_ids=(1,))) == ""
+    assert index_where(ProductFilter(category_slug="x'; MATCH (n) DETACH DELETE n //", in_stock=False)) == (
+        "WHERE node.category_slug = $f_category AND node.in_stock = $f_in_stock"
+    )
+    assert index_where(ProductFilter(min_price=1.0, max_price=2.0)) == (
+        "WHERE node.price >= $f_min_price AND node.price <= $f_max_price"
+    )
 
 
 def test_every_query_is_a_literal_or_an_f_string_of_constants():

@@ -10,7 +10,7 @@ from search.progress import progress_bar
 class Command(BaseCommand):
     help = (
         "Compare the catalog with the Neo4j graph: missing, orphaned, misplaced, stale-model and wrong-dimension "
-        "images, and dangling SIMILAR_TO edges. --fix repairs them. Exits non-zero while drift remains."
+        "images, dangling SIMILAR_TO edges, and stale filter properties (category, price, stock). --fix repairs them. Exits non-zero while drift remains."
     )
 
     def add_arguments(self, parser):
