@@ -91,6 +91,10 @@ def _best_per_product(hits: Sequence[ImageHit], min_score: float | None) -> dict
     return best
 
 
+def _filtered_in_index(where: ProductFilter) -> bool:
+    return any(v is not None for v in (where.category_slug, where.min_price, where.max_price, where.in_stock))
+
+
 def _nearest_product_hits(
     vector: Sequence[float], *, need: int, model: str, where: ProductFilter, min_score: float | None
 ) -> list[ImageHit]:
@@ -105,8 +109,13 @@ def _nearest_product_hits(
         best = _best_per_product(result.hits, min_score)
         index_exhausted = result.candidates < fetch
         below_min_score = min_score is not None and bool(result.hits) and result.hits[-1].score < min_score
-        if len(best) >= need or index_exhausted or below_min_score:
+        if len(best) >= need or below_min_score or (index_exhausted and not _filtered_in_index(where)):
             return sorted(best.values(), key=lambda h: (-h.score, h.product_id))[:need]
+        if index_exhausted:
+            # A filtered HNSW search may stop short of k although more images pass (it gives up exploring
+            # once the filter has rejected enough); fewer than asked then means "few pass", so the exact
+            # scan is both cheap and complete.
+            return store.nearest_products_exact(vector, k=need, model=model, where=where, min_score=min_score)
         passing = len(result.hits) / result.candidates
         selective = passing < SELECTIVE_FILTER_SHARE
         if not selective:

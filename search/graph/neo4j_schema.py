@@ -30,6 +30,7 @@ MODEL_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 # Copied from the product onto each image node and stored in the vector index, so searches filter on them.
 FILTER_PROPERTIES = ("category_slug", "price", "in_stock")
+INDEXED_PROPERTIES = ("embeddings", *FILTER_PROPERTIES)
 
 
 def checked_model(model: str) -> str:
@@ -69,12 +70,19 @@ class Neo4jSchema:
             f"FOR (i:{model_label(model)}) REQUIRE i.image_id IS UNIQUE"
         )
         existing = self.db.read(
-            "SHOW INDEXES YIELD name, options WHERE name = $name RETURN options",
+            "SHOW INDEXES YIELD name, options, properties WHERE name = $name RETURN options, properties",
             name=vector_index_name(model),
         )
-        if existing and existing[0][0]["indexConfig"]["vector.dimensions"] != dimensions:
-            logger.info("Recreating %s for %d dimensions", vector_index_name(model), dimensions)
-            self.db.write(f"DROP INDEX {vector_index_name(model)}")
+        if existing:
+            [[options, properties]] = existing
+            # Another model size, or an index from before filters lived in it (a 5.26-era layout).
+            if options["indexConfig"]["vector.dimensions"] != dimensions or properties != list(
+                INDEXED_PROPERTIES
+            ):
+                logger.info(
+                    "Recreating %s: %d dimensions, filter properties", vector_index_name(model), dimensions
+                )
+                self.db.write(f"DROP INDEX {vector_index_name(model)}")
         self._vector_index_create(model=model, dimensions=dimensions)
         self.db.write("MERGE (s:IndexState {key: 'serving'}) ON CREATE SET s.model = $model", model=model)
 

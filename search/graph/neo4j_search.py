@@ -48,8 +48,9 @@ _CATEGORY_PRODUCTS = "(p:Product {category_slug: $f_category})"
 def filter_params(where: ProductFilter) -> dict[str, Any]:
     return {
         "f_category": where.category_slug,
-        "f_min_price": where.min_price,
-        "f_max_price": where.max_price,
+        # Floats, as stored: the index compares typed values (a Decimal from a form would not even travel).
+        "f_min_price": None if where.min_price is None else float(where.min_price),
+        "f_max_price": None if where.max_price is None else float(where.max_price),
         "f_in_stock": where.in_stock,
         "f_exclude": list(where.exclude_ids),
     }
