@@ -16,6 +16,7 @@ from search.graph import graph_store
 from search.graph.base import SimilarEdge
 from search.indexing import images_sync, orphans_remove, product_record, schema_ensure_once, schema_forget
 from search.similar_edges import product_similar_refresh
+from search.versions import versions_indexed
 
 Progress = Callable[[int], None]
 
@@ -61,7 +62,8 @@ def graph_drift_find(*, backbone: Backbone) -> Drift:
     shapes = {shape.image_id: shape for shape in all_shapes if shape.model == backbone.name}
     graph_products = store.product_ids()
     drift = Drift(failed_images=failed)
-    drift.stale_model_images = {shape.image_id for shape in all_shapes if shape.model != backbone.name}
+    kept = {backbone.name, *versions_indexed()}  # and a projection fit being built beside it
+    drift.stale_model_images = {shape.image_id for shape in all_shapes if shape.model not in kept}
     drift.missing_images = {
         pk
         for pk, status in statuses.items()
@@ -122,7 +124,7 @@ def _stale_models_drop(*, backbone: Backbone) -> None:
     """Other backbones' nodes go, except the served one's: switching backbones is `reembed`'s work, with its
     progress and report, never a side effect of a check (the command says to run it)."""
     store = graph_store()
-    for model in sorted(store.image_models() - {backbone.name, store.serving_model()}):
+    for model in sorted(store.image_models() - {backbone.name, store.serving_model(), *versions_indexed()}):
         store.model_drop(model)
         schema_forget(model)
 

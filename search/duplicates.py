@@ -15,6 +15,7 @@ from catalog.models import Product, ProductImage
 from search.embeddings import vector_from_bytes
 from search.graph import graph_store
 from search.serving import serving_model
+from search.versions import vectors_project, version_backbone
 
 # Nearest images asked from the index: a product's own photos come first and must not hide the others.
 CANDIDATES = 16
@@ -36,10 +37,11 @@ def image_near_duplicates(image_id: int, *, threshold: float | None = None) -> l
     image = (
         ProductImage.objects.filter(pk=image_id).only("product_id", "embedding", "embedding_model").first()
     )
-    if image is None or not image.embedding or image.embedding_model != serving_model():
+    version = serving_model()
+    if image is None or not image.embedding or image.embedding_model != version_backbone(version):
         return []  # not embedded yet, or by a backbone searches no longer (or not yet) read
-    vector = vector_from_bytes(bytes(image.embedding)).tolist()
-    hits = graph_store().nearest_images(vector, k=CANDIDATES, model=image.embedding_model)
+    vector = vectors_project(vector_from_bytes(bytes(image.embedding)), version=version).tolist()
+    hits = graph_store().nearest_images(vector, k=CANDIDATES, model=version)
     close = [hit for hit in hits if hit.product_id != image.product_id and hit.score >= threshold]
     products = Product.objects.in_bulk([hit.product_id for hit in close])
     return [

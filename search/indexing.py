@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
+import numpy as np
 from django.conf import settings
 from django.utils import timezone
 from PIL import Image
@@ -30,6 +31,7 @@ from search.graph import GraphUnavailable, ImageRecord, ProductRecord, graph_sto
 from search.ingest.decode_ahead import computed_ahead
 from search.serving import serving_model
 from search.similar_edges import product_similar_refresh
+from search.versions import vectors_project, version_dimensions, versions_indexed
 
 logger = logging.getLogger("lookalike.indexing")
 
@@ -132,7 +134,8 @@ def images_sync(
     unless the caller rebuilds those itself afterwards (`refresh_similar=False`, as `reembed` does).
     """
     report = SyncReport()
-    model = embedder_active().name
+    # The served version, and a projection fit being built beside it (search/versions.py).
+    versions = versions_indexed()
     ids = list(image_ids)
     projected: list[ProductImage] = []
     for start in range(0, len(ids), SYNC_CHUNK):
@@ -148,7 +151,8 @@ def images_sync(
         if not report.graph_error:
             started = time.perf_counter()
             try:
-                _project(ready, model=model)
+                for version in versions:
+                    images_project(ready, version=version)
                 projected.extend(ready)
                 ready = []
             except GraphUnavailable as exc:
@@ -162,7 +166,8 @@ def images_sync(
         try:
             # Once per product, after all its images (and its neighbours' images) are in the index.
             for product_id in sorted({image.product_id for image in projected}):
-                product_similar_refresh(product_id=product_id, model=model)
+                for version in versions:
+                    product_similar_refresh(product_id=product_id, model=version)
         except GraphUnavailable as exc:
             report.graph_error = str(exc)
         report.similar_s += time.perf_counter() - started
@@ -196,10 +201,14 @@ def schema_forget(model: str) -> None:
     _schema_ready_for.discard(model)
 
 
-def _project(images: Sequence[ProductImage], *, model: str) -> None:
-    """The images' products and image nodes, written in one round trip."""
-    schema_ensure_once(model=model, dimensions=embedder_active().dimensions)
+def images_project(images: Sequence[ProductImage], *, version: str) -> None:
+    """The images' products and image nodes, vectors in `version`'s space, written in one round trip."""
+    if not images:
+        return
+    schema_ensure_once(model=version, dimensions=version_dimensions(version))
     products = {image.product_id: image.product for image in images}
+    raw = np.stack([vector_from_bytes(bytes(image.embedding)) for image in images])
+    vectors = vectors_project(raw, version=version)
     graph_store().upsert_batch(
         products=[product_record(p) for p in products.values()],
         images=[
@@ -207,10 +216,10 @@ def _project(images: Sequence[ProductImage], *, model: str) -> None:
                 image_id=image.pk,
                 product_id=image.product_id,
                 path=image.image.name,
-                embedding=vector_from_bytes(bytes(image.embedding)).tolist(),
-                model=model,
+                embedding=vector.tolist(),
+                model=version,
             )
-            for image in images
+            for image, vector in zip(images, vectors, strict=True)
         ],
     )
 
@@ -252,9 +261,9 @@ def product_unindex(*, product_id: int) -> None:
 
 
 def _models_in_use() -> list[str]:
-    """The configured backbone, and the served one while a `reembed` has yet to switch to it (names only:
-    refreshing similar items reads stored vectors, so no model is loaded)."""
-    return sorted({settings.LOOKALIKE_BACKBONE, serving_model()})
+    """The versions written to (search/versions.py), and the served one while a `reembed` has yet to switch
+    (names only: refreshing similar items reads stored vectors, so no model is loaded)."""
+    return sorted({*versions_indexed(), serving_model()})
 
 
 def orphans_remove() -> tuple[int, int]:

@@ -16,8 +16,9 @@ from insights.boost import click_boost_active, similar_rerank
 from search.embeddings import InvalidImage, image_decode
 from search.graph import graph_store
 from search.graph.base import ImageHit, ProductFilter
-from search.serving import embedder_serving, serving_model
+from search.serving import embedder_for, serving_model
 from search.similar_edges import product_vectors
+from search.versions import vectors_project
 
 # The index is asked for k * this many images first (a product has several images, and the deeper
 # candidates lift recall), then more while products are still missing.
@@ -196,16 +197,17 @@ def search_by_image(
     disliked_ids: Sequence[int] = (),
 ) -> list[ProductMatch]:
     """Search by a photo (optionally a region of it) and/or liked products, minus disliked ones."""
-    embedder = embedder_serving()
-    liked = [product_vector(product_id=pid, model=embedder.name) for pid in liked_ids]
-    disliked = [product_vector(product_id=pid, model=embedder.name) for pid in disliked_ids]
+    # One version for the whole search, even if the served one switches meanwhile: its backbone embeds the
+    # photo, its projection maps the photo and the liked products, its index answers.
+    version = serving_model()
+    liked = [product_vector(product_id=pid, model=version) for pid in liked_ids]
+    disliked = [product_vector(product_id=pid, model=version) for pid in disliked_ids]
     if upload is not None:
         upload_check(upload)
         image = image_decode(upload, max_pixels=settings.LOOKALIKE_MAX_IMAGE_PIXELS, crop=crop)
-        liked.insert(0, embedder.embed_one(image))
+        liked.insert(0, vectors_project(embedder_for(version).embed_one(image), version=version))
     where = replace(where, exclude_ids=(*where.exclude_ids, *liked_ids, *disliked_ids))
     vector = query_vector_compose(liked=liked, disliked=disliked)
-    # The model that embedded the query, even if the served one switched meanwhile.
     return products_nearest(
-        vector=vector, k=k, offset=offset, where=where, min_score=min_score, model=embedder.name
+        vector=vector, k=k, offset=offset, where=where, min_score=min_score, model=version
     )

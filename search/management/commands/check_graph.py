@@ -1,10 +1,9 @@
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from search.consistency import Drift, graph_drift_find, graph_drift_fix, serving_mismatch
-from search.embeddings import backbone_get
 from search.graph import GraphUnavailable
 from search.progress import progress_bar
+from search.versions import version_checked
 
 
 class Command(BaseCommand):
@@ -19,8 +18,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, fix: bool, **options):
-        backbone = backbone_get(settings.LOOKALIKE_BACKBONE)
         try:
+            backbone = version_checked()
             drift = graph_drift_find(backbone=backbone)
             self._report("Found", drift)
             if fix and drift.total:
