@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from catalog.models import Product, ProductImage
 from search.embeddings import vector_from_bytes
 from search.graph import graph_store
 from search.serving import serving_model
-from search.versions import vectors_project, version_backbone
+from search.versions import vectors_project, version_backbone, version_near_duplicate_min_score
 
 # Nearest images asked from the index: a product's own photos come first and must not hide the others.
 CANDIDATES = 16
@@ -33,11 +31,11 @@ def image_near_duplicates(image_id: int, *, threshold: float | None = None) -> l
 
     Empty while the image has no embedding yet; raises GraphUnavailable when Neo4j is down.
     """
-    threshold = settings.LOOKALIKE_NEAR_DUPLICATE_MIN_SCORE if threshold is None else threshold
+    version = serving_model()
+    threshold = version_near_duplicate_min_score(version) if threshold is None else threshold
     image = (
         ProductImage.objects.filter(pk=image_id).only("product_id", "embedding", "embedding_model").first()
     )
-    version = serving_model()
     if image is None or not image.embedding or image.embedding_model != version_backbone(version):
         return []  # not embedded yet, or by a backbone searches no longer (or not yet) read
     vector = vectors_project(vector_from_bytes(bytes(image.embedding)), version=version).tolist()

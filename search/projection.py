@@ -4,8 +4,8 @@ The backbone was trained to tell ImageNet classes apart, not this shop's product
 photos show the same product: the spread of one product's photos (light, angle, background) is what a
 search should ignore. `projection_fit` whitens that within-group scatter (LDA-style, shrunk towards the
 identity so a small catalog cannot overfit it), then keeps the directions in which the groups' means differ
-most. Where too few products have several photos, their categories are the groups; with too few groups
-there is nothing to learn from, and the fit is the identity. Thresholds and defaults were measured on
+most (optional). With too few products that have several photos there is nothing to learn from, and the
+fit is the identity (category groups are possible but measured worse, `CATEGORY_FALLBACK`). Thresholds and defaults were measured on
 held-out photos (benchmarks/retrieval_quality.py, docs/benchmarks.md).
 """
 
@@ -20,13 +20,18 @@ import numpy as np
 
 Grouping = Literal["product", "category", "identity"]
 
-# Measured (docs/benchmarks.md, "Projection"): see `projection_fit`.
+# Measured on held-out grocery photos (docs/benchmarks.md, "Catalog projection"): whitening alone (no
+# reduction to the between-group directions) is what carries over to products the fit never saw; keeping
+# the 80 LDA directions lost 7 points of first-result rate on them.
 DEFAULT_SHRINKAGE = 0.2
-DEFAULT_DIMENSIONS = 256
+DEFAULT_DIMENSIONS: int | None = None
 # Below this many groups with at least two photos, the within-group scatter says too little.
 MIN_GROUPS = 8
-# Products first; categories when fewer than this many photos sit in products with several photos.
+# Products are the groups once this many photos sit in products with several photos.
 MIN_PRODUCT_GROUPED_PHOTOS = 64
+# Category groups (for catalogs with one photo per product) cost 5 points of first-result rate and 5 of
+# coarse-class rate on the grocery catalogue photos: off, such catalogs get the identity.
+CATEGORY_FALLBACK = False
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,10 @@ def grouping_choose(
     products: Sequence[int], categories: Sequence[int]
 ) -> tuple[Grouping, np.ndarray] | tuple[Literal["identity"], None]:
     """Group labels per vector: products if enough photos share a product, else categories, else none."""
-    for grouping, labels in (("product", products), ("category", categories)):
+    candidates = (
+        (("product", products), ("category", categories)) if CATEGORY_FALLBACK else (("product", products),)
+    )
+    for grouping, labels in candidates:
         counts = Counter(labels)
         multi = [label for label, count in counts.items() if count >= 2]
         photos = sum(counts[label] for label in multi)

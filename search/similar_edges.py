@@ -14,7 +14,7 @@ from django.conf import settings
 from catalog.models import ProductImage
 from search.embeddings import vector_from_bytes
 from search.graph import Neighbour, graph_store
-from search.versions import vectors_project, version_backbone
+from search.versions import vectors_project, version_backbone, version_similar_min_score
 
 # Each image query fetches this many neighbours per wanted product: a product's own images and
 # several images of one neighbour product can fill the top of the list.
@@ -38,7 +38,7 @@ def product_vectors(product_id: int, model: str) -> list:
 
 def product_neighbours_compute(*, product_id: int, model: str) -> list[Neighbour]:
     k = settings.LOOKALIKE_SIMILAR_K
-    min_score = settings.LOOKALIKE_SIMILAR_MIN_SCORE
+    min_score = version_similar_min_score(model)
     vectors = product_vectors(product_id, model)
     if not vectors:
         return []

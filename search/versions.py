@@ -90,3 +90,16 @@ def version_checked() -> Backbone:
     if not served or served == backbone.name or version_backbone(served) != backbone.name:
         return backbone
     return replace(backbone, name=served, dimensions=version_dimensions(served))
+
+
+def version_similar_min_score(version: str) -> float:
+    """SIMILAR_TO keeps neighbours from this cosine: the scale differs with and without a projection."""
+    if version_projection(version) is None:
+        return settings.LOOKALIKE_SIMILAR_MIN_SCORE
+    return settings.LOOKALIKE_PROJECTED_SIMILAR_MIN_SCORE
+
+
+def version_near_duplicate_min_score(version: str) -> float:
+    if version_projection(version) is None:
+        return settings.LOOKALIKE_NEAR_DUPLICATE_MIN_SCORE
+    return settings.LOOKALIKE_PROJECTED_NEAR_DUPLICATE_MIN_SCORE

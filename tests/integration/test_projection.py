@@ -64,6 +64,7 @@ def test_fit_serves_projected_vectors_everywhere_and_matches_numpy(demo_catalog,
     try:
         assert f"switched from efficientnet_lite0 to {fit.version}" in out
         assert fit.grouping == "product" and fit.products == len(demo_catalog) and fit.images == images
+        assert fit.dimensions == 1280  # whitening only (measured default)
         assert neo4j_graph.stats().serving_model == fit.version
         # no search can mix versions: only the fit's nodes and edges are left
         assert _nodes_by_model() == {fit.version: images}
@@ -72,15 +73,18 @@ def test_fit_serves_projected_vectors_everywhere_and_matches_numpy(demo_catalog,
         products, vectors = _catalog_in(fit.version)
         embedder = embedder_get("efficientnet_lite0")
         queries = grocery_store_query_photos(grocery_dir, shop_photos_per_product=3)[::QUERY_STEP]
-        agree = 0
+        first_agree, top5_overlap = 0, 0.0
         for path, _ in queries:
             content = path.read_bytes()
             top = search_by_image(upload=SimpleUploadedFile("q.jpg", content, "image/jpeg"), k=5)
             raw = embedder.embed_one(image_decode(io.BytesIO(content), max_pixels=10**8))
             expected = _numpy_ranking(products, vectors, vectors_project(raw, version=fit.version))[:5]
-            agree += [m.product.pk for m in top] == [p for p, _ in expected]
+            first_agree += top[0].product.pk == expected[0][0]
+            top5_overlap += len({m.product.pk for m in top} & {p for p, _ in expected}) / 5
             assert top[0].score == pytest.approx(expected[0][1], abs=1e-3)
-        assert agree >= len(queries) - 1  # the index is approximate; its rescoring is exact
+        # The index is approximate (its rescoring is exact): near-ties deep in the top 5 may differ.
+        assert first_agree >= len(queries) - 1
+        assert top5_overlap / len(queries) >= 0.9
 
         # more like this: the liked product's projected vectors, ranked as NumPy ranks them
         carrots = demo_catalog["Carrots"]

@@ -66,7 +66,13 @@ def test_identity_projection_only_normalises():
     assert np.allclose(project(vectors, None), [[0.6, 0.8], [0.0, 1.0]])
 
 
-def test_one_photo_per_product_falls_back_to_categories():
+def test_one_photo_per_product_is_the_identity():
+    vectors, labels = _catalog(products=40, photos=1)
+    assert projection_fit(vectors, products=labels, categories=labels // 4) is None
+
+
+def test_one_photo_per_product_falls_back_to_categories_when_enabled(monkeypatch):
+    monkeypatch.setattr("search.projection.CATEGORY_FALLBACK", True)
     vectors, labels = _catalog(products=40, photos=1)
     grouping, groups = grouping_choose(labels.tolist(), (labels // 4).tolist())
     assert grouping == "category" and groups is not None
@@ -81,12 +87,12 @@ def test_too_few_groups_is_the_identity():
     assert projection_fit(one_each, products=one_labels, categories=one_labels) is None  # no group has two
 
 
-def test_few_multi_photo_products_use_categories():
+def test_few_multi_photo_products_are_the_identity():
     # Enough products with two photos to count, but fewer photos in them than the product threshold.
     products = MIN_PRODUCT_GROUPED_PHOTOS // 2 - 1
     vectors, labels = _catalog(products=products, photos=2)
     grouping, _ = grouping_choose(labels.tolist(), (labels // 3).tolist())
-    assert grouping == "category"
+    assert grouping == "identity"
 
 
 @pytest.mark.parametrize("shrinkage", [0.05, 1.0])

@@ -23,7 +23,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--shrinkage", type=float, default=DEFAULT_SHRINKAGE)
         parser.add_argument(
-            "--dimensions", type=int, default=DEFAULT_DIMENSIONS, help="output dimensions (0: whitening only)"
+            "--dimensions",
+            type=int,
+            default=DEFAULT_DIMENSIONS or 0,
+            help="LDA directions kept (0: whitening only)",
         )
 
     def handle(self, *args, **options):
