@@ -150,7 +150,7 @@ LOOKALIKE_SEARCH_K = int(os.environ.get("LOOKALIKE_SEARCH_K", "12"))
 LOOKALIKE_NEAR_DUPLICATE_MIN_SCORE = float(os.environ.get("LOOKALIKE_NEAR_DUPLICATE_MIN_SCORE", "0.88"))
 # The same two thresholds while a catalog projection is served (its cosines have another scale; measured in
 # docs/benchmarks.md, "Catalog projection").
-LOOKALIKE_PROJECTED_SIMILAR_MIN_SCORE = float(os.environ.get("LOOKALIKE_PROJECTED_SIMILAR_MIN_SCORE", "0.3"))
+LOOKALIKE_PROJECTED_SIMILAR_MIN_SCORE = float(os.environ.get("LOOKALIKE_PROJECTED_SIMILAR_MIN_SCORE", "0.1"))
 LOOKALIKE_PROJECTED_NEAR_DUPLICATE_MIN_SCORE = float(
     os.environ.get("LOOKALIKE_PROJECTED_NEAR_DUPLICATE_MIN_SCORE", "0.88")
 )
