@@ -97,7 +97,7 @@ def test_few_multi_photo_products_are_the_identity():
 
 @pytest.mark.parametrize("shrinkage", [0.05, 1.0])
 def test_fit_is_finite_with_more_dimensions_than_photos(shrinkage):
-    vectors, labels = _catalog(products=10, photos=2)  # 20 photos in 64 dimensions
+    vectors, labels = _catalog(products=40, photos=2)  # within-product scatter of rank 40 in 64 dimensions
     projection = projection_fit(
         vectors, products=labels, categories=labels, shrinkage=shrinkage, dimensions=None
     )
