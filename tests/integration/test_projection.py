@@ -136,7 +136,7 @@ def test_while_a_fit_is_built_searches_read_the_served_version_and_saves_reach_b
         image = ProductImage.objects.order_by("-pk").first()
         images_sync([image.pk])
         rows, _ = neo4j_db.cypher_query(
-            "MATCH (i:Image {image_id: $id}) RETURN i.model ORDER BY i.model", id=image.pk
+            "MATCH (i:Image {image_id: $id}) RETURN i.model ORDER BY i.model", {"id": image.pk}
         )
         assert [row[0] for row in rows] == sorted(["efficientnet_lite0", fit.version])
         assert _edge_models() <= {"efficientnet_lite0", fit.version}
