@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from neomodel import db as neo4j_db
 
 from catalog.importers import grocery_store_query_photos
 from catalog.models import ProductImage
@@ -22,6 +21,7 @@ from search.indexing import images_project, images_sync
 from search.models import FitStatus, ProjectionFit
 from search.similarity import product_similar_list, search_by_image
 from search.versions import vectors_project, versions_indexed
+from tests.integration.graph_cypher import cypher
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -35,12 +35,12 @@ def _command(*args: str) -> str:
 
 
 def _nodes_by_model() -> dict[str, int]:
-    rows, _ = neo4j_db.cypher_query("MATCH (i:Image) RETURN i.model, count(*)")
+    rows = cypher("MATCH (i:Image) RETURN i.model, count(*)")
     return dict(rows)
 
 
 def _edge_models() -> set[str]:
-    rows, _ = neo4j_db.cypher_query("MATCH ()-[r:SIMILAR_TO]->() RETURN DISTINCT r.model")
+    rows = cypher("MATCH ()-[r:SIMILAR_TO]->() RETURN DISTINCT r.model")
     return {row[0] for row in rows}
 
 
@@ -135,9 +135,7 @@ def test_while_a_fit_is_built_searches_read_the_served_version_and_saves_reach_b
         # an image synced meanwhile goes into both versions
         image = ProductImage.objects.order_by("-pk").first()
         images_sync([image.pk])
-        rows, _ = neo4j_db.cypher_query(
-            "MATCH (i:Image {image_id: $id}) RETURN i.model ORDER BY i.model", {"id": image.pk}
-        )
+        rows = cypher("MATCH (i:Image {image_id: $id}) RETURN i.model ORDER BY i.model", {"id": image.pk})
         assert [row[0] for row in rows] == sorted(["efficientnet_lite0", fit.version])
         assert _edge_models() <= {"efficientnet_lite0", fit.version}
     finally:
