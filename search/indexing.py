@@ -134,8 +134,13 @@ def images_sync(
     unless the caller rebuilds those itself afterwards (`refresh_similar=False`, as `reembed` does).
     """
     report = SyncReport()
-    # The served version, and a projection fit being built beside it (search/versions.py).
-    versions = versions_indexed()
+    # The served version, and a projection fit being built beside it (search/versions.py). Asking the
+    # graph which one is served must not lose the work when Neo4j is down: embed, and leave them pending.
+    versions: list[str] = []
+    try:
+        versions = versions_indexed()
+    except GraphUnavailable as exc:
+        report.graph_error = str(exc)
     ids = list(image_ids)
     projected: list[ProductImage] = []
     for start in range(0, len(ids), SYNC_CHUNK):
