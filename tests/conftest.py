@@ -121,3 +121,20 @@ def second_backbone(settings):
     BACKBONES[backbone.name] = backbone
     yield backbone
     del BACKBONES[backbone.name]
+
+
+@pytest.fixture
+def rows_kept_across_flush(django_db_setup, django_db_blocker):
+    """Ask for it before `transactional_db`: Django empties every table after a transactional test, which
+    would take the session's demo catalog from the tests after it; its rows are put back (not synced again)."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from search.tasks import sync_deferred
+
+    with django_db_blocker.unblock():
+        snapshot = connection.creation.serialize_db_to_string()
+    yield
+    with django_db_blocker.unblock(), sync_deferred():
+        call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
+        connection.creation.deserialize_db_from_string(snapshot)
