@@ -119,6 +119,16 @@ def _graph_answers() -> bool:
     return True
 
 
+def _frozen_holding(worker: subprocess.Popen, worker_id: str) -> bool:
+    """Freeze the worker and look whether it holds claimed tasks; thaw it if not. On an idle machine a batch
+    can finish between a look and a kill: frozen (SIGSTOP), what it holds cannot change until it dies."""
+    worker.send_signal(signal.SIGSTOP)
+    if _held_by(worker_id):
+        return True
+    worker.send_signal(signal.SIGCONT)
+    return False
+
+
 def _held_by(worker_id: str) -> list:
     running = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING)
     return [task.id for task in running if task.worker_ids[-1:] == [worker_id]]
@@ -188,10 +198,11 @@ def test_workers_killed_and_neo4j_stopped_mid_import_end_with_every_image_synced
     try:
         _wait_for(
             lambda: (
-                ProductImage.objects.filter(sync_status=SyncStatus.SYNCED).exists() and _held_by("doomed")
+                ProductImage.objects.filter(sync_status=SyncStatus.SYNCED).exists()
+                and _frozen_holding(doomed, "doomed")
             ),
             timeout_s=300,
-            what="the first worker to sync a batch and claim the next",
+            what="the first worker to sync a batch and be caught holding the next",
         )
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(timeout=30)
