@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 DEMO_DATA ?= ../shared/datasets/grocery-store
 HOST_PORT ?= 127.0.0.1:8000
 
-.PHONY: run test lint setup neo4j-start neo4j-stop neo4j-test-start neo4j-test-stop demo bench load
+.PHONY: run test lint setup neo4j-start neo4j-stop neo4j-test-start neo4j-test-stop postgres-start postgres-stop demo bench load bench-ingestion
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ neo4j-test-start:
 neo4j-test-stop:
 	scripts/neo4j stop test
 
+# The local PostgreSQL (var/postgres, 127.0.0.1:$${LOOKALIKE_POSTGRES_PORT:-54329}) the tests and worker tests run on.
+postgres-start:
+	scripts/postgres start
+
+postgres-stop:
+	scripts/postgres stop
+
 # The app runs in development mode (DEBUG on, media served by Django) on loopback.
 run: export DJANGO_DEBUG = 1
 run: setup neo4j-start
@@ -36,6 +43,9 @@ run: setup neo4j-start
 	$(PY) manage.py setup_graph
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py import_catalog $(DEMO_DATA)
+	@# One queue worker beside the web server; it stops with it (Ctrl-C reaches both, the trap waits for it).
+	$(PY) manage.py sync_worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST_PORT)
 
 # Lint, format check and type check first: they take seconds, the suite minutes.
@@ -45,10 +55,13 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# The suite on SQLite, then the queue's tests (marker `postgres`: real worker processes sharing one database,
+# skipped on SQLite) again on the local PostgreSQL. Exit status 5 is "no test selected" (a PYTEST_ARGS subset).
 test: export LOOKALIKE_NEO4J_INSTANCE = test
 test: export DJANGO_SECRET_KEY = test-only-not-secret
-test: lint neo4j-test-start
+test: lint neo4j-test-start postgres-start
 	$(PY) -m pytest $(PYTEST_ARGS)
+	LOOKALIKE_DATABASE=local-postgres $(PY) -m pytest $(PYTEST_ARGS) -m postgres || test $$? = 5
 
 # Benchmarks (not tests): embedding throughput, then search latency/recall on the separate bench Neo4j
 # (127.0.0.1:7689, cleared and filled with 10k then 100k synthetic images; about 10 minutes), then the

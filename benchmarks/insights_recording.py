@@ -121,23 +121,23 @@ def _synthetic(rng: np.random.Generator, when, product_ids: np.ndarray) -> Searc
     )
 
 
-def size(alias_note: str) -> int:
+def size(alias_note: str, total: int = SIZE_EVENTS) -> int:
     rng = np.random.default_rng(0)
     product_ids = np.arange(1, 10_001)  # a 10k-product catalog
     start = timezone.now() - timedelta(days=90)
     began = time.perf_counter()
-    for batch in range(SIZE_EVENTS // BATCH):
-        when = start + timedelta(seconds=batch * 90 * 86400 / (SIZE_EVENTS // BATCH))
+    for batch in range(total // BATCH):
+        when = start + timedelta(seconds=batch * 90 * 86400 / (total // BATCH))
         events_write([_synthetic(rng, when, product_ids) for _ in range(BATCH)])
-    print(f"{alias_note}: {SIZE_EVENTS:,} events written in {time.perf_counter() - began:.0f} s")
+    print(f"{alias_note}: {total:,} events written in {time.perf_counter() - began:.0f} s")
     return SearchEvent.objects.count()
 
 
-def size_sqlite() -> None:
+def size_sqlite(total: int) -> None:
     path = Path(settings.DATABASES["default"]["NAME"])
     connection.close()
     before = path.stat().st_size
-    count = size("SQLite")
+    count = size("SQLite", total)
     connection.close()
     after = path.stat().st_size
     print(
@@ -151,13 +151,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--skip-size", action="store_true")
+    parser.add_argument("--size-events", type=int, default=SIZE_EVENTS)
     args = parser.parse_args()
     database_migrate()
     if not args.skip_latency:
         demo_import(args.dataset)
         latency(args.dataset, args.rounds)
     if not args.skip_size:
-        size_sqlite()
+        size_sqlite(args.size_events)
 
 
 if __name__ == "__main__":

@@ -78,6 +78,10 @@ def _env(args: argparse.Namespace) -> dict[str, str]:
             "LOOKALIKE_MEDIA_ROOT": str(VAR / "media"),
             "LOOKALIKE_NEO4J_INSTANCE": "bench",
             "LOOKALIKE_SEARCH_ANON_RATE": "1000000/min",  # the anonymous throttle would cap the measurement
+            # Staff writes sync in the request, as when this benchmark was written (no worker runs here).
+            "LOOKALIKE_TASK_BACKEND": os.environ.get(
+                "LOOKALIKE_TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
+            ),
             "LOOKALIKE_TORCH_THREADS": str(args.torch_threads),
         }
     )

@@ -77,44 +77,30 @@ def _row(kind: str, scores: list[float]) -> str:
     return f"| {kind} | {len(a)} | " + " | ".join(f"{v:.3f}" for v in p) + " |"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
-    parser.add_argument("--per-class", type=int, default=2)
-    parser.add_argument(
-        "--threads", type=int, default=1, help="torch threads (1 is fastest on a busy machine)"
-    )
-    parser.add_argument("--backbone", default="efficientnet_lite0")
-    args = parser.parse_args()
+def _projection_from_cache(dataset: Path, backbone: str, exclude: set[str]):  # type: ignore[no-untyped-def]
+    """A projection fitted as the shop would: on the catalog's other photos (cached), grouped by product."""
+    from benchmarks.embedding_cache import embeddings_cache
+    from search.projection import projection_fit
 
-    torch.set_num_threads(args.threads)
-    photos = _photos(args.dataset, args.per_class)
-    embedder = embedder_get(args.backbone)
-    vectors = np.stack(
-        list(embedder.embed_many(image_decode(str(path), max_pixels=MAX_PIXELS) for _, path in photos))
-    )
-    full = [Image.open(path).convert("RGB") for _, path in photos]  # edits start from the full-size photo
-    iconic = np.array(["_Iconic" in path.name for _, path in photos])
+    data = np.load(embeddings_cache(dataset, backbone))
+    keep = np.array([str(dataset / name) not in exclude for name in data["filename"]])
+    _, products = np.unique(data["label"][keep], return_inverse=True)
+    _, categories = np.unique(data["coarse"][keep], return_inverse=True)
+    return projection_fit(data["plain"][keep], products=products, categories=categories)
+
+
+def _report(
+    vectors: np.ndarray, copies: dict[str, np.ndarray], labels: list[str], iconic: np.ndarray
+) -> None:
     edited: dict[str, list[float]] = {}
-    for name, edit in EDITS.items():
-        # Copies go through the same decoding as uploads (image_decode), as the admin's would.
-        copies = np.stack(
-            list(embedder.embed_many(image_decode(_jpeg(edit(im)), max_pixels=MAX_PIXELS) for im in full))
-        )
-        scores = np.sum(vectors * copies, axis=1)
+    for name, copy in copies.items():
+        scores = np.sum(vectors * copy, axis=1)
         edited[f"{name} (shop photos)"] = [float(v) for v in scores[~iconic]]
         edited[f"{name} (catalogue photos)"] = [float(v) for v in scores[iconic]]
-
-    labels = [label for label, _ in photos]
     same_class, other_class = [], []
-    for i, j in itertools.combinations(range(len(photos)), 2):
+    for i, j in itertools.combinations(range(len(vectors)), 2):
         (same_class if labels[i] == labels[j] else other_class).append(float(vectors[i] @ vectors[j]))
     nearest_other_photo = [float(np.max(np.delete(vectors @ v, i))) for i, v in enumerate(vectors)]
-
-    print(
-        f"{len(photos)} photos ({args.per_class} shop photos and the catalogue photo per class) "
-        f"from {args.dataset}, {args.backbone}\n"
-    )
     print("| pair | n | min | p1 | p5 | median | p95 | p99 | max |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, scores in edited.items():
@@ -125,12 +111,61 @@ def main() -> None:
     lowest_copy = min(min(s) for s in edited.values())
     highest_other = max(nearest_other_photo)
     print(f"\nlowest same-photo cosine {lowest_copy:.3f}; highest different-photo cosine {highest_other:.3f}")
-    for threshold in (0.80, 0.85, 0.88, 0.90, 0.92):
+    for threshold in (0.60, 0.70, 0.75, 0.80, 0.85, 0.88, 0.90, 0.92):
         caught = {name: np.mean(np.array(scores) >= threshold) for name, scores in edited.items()}
         flagged = np.mean(np.array(nearest_other_photo) >= threshold)
         print(
             f"threshold {threshold:.2f}: distinct photos flagged {flagged:.1%}; copies caught "
             + ", ".join(f"{name} {share:.0%}" for name, share in caught.items())
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
+    parser.add_argument("--per-class", type=int, default=2)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads (1 is fastest on a busy machine)"
+    )
+    parser.add_argument("--backbone", default="efficientnet_lite0")
+    parser.add_argument(
+        "--projected",
+        action="store_true",
+        help="also score in a catalog projection fitted on the dataset's other photos (cached embeddings)",
+    )
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    photos = _photos(args.dataset, args.per_class)
+    embedder = embedder_get(args.backbone)
+    vectors = np.stack(
+        list(embedder.embed_many(image_decode(str(path), max_pixels=MAX_PIXELS) for _, path in photos))
+    )
+    full = [Image.open(path).convert("RGB") for _, path in photos]  # edits start from the full-size photo
+    iconic = np.array(["_Iconic" in path.name for _, path in photos])
+    # Copies go through the same decoding as uploads (image_decode), as the admin's would.
+    copies = {
+        name: np.stack(
+            list(embedder.embed_many(image_decode(_jpeg(edit(im)), max_pixels=MAX_PIXELS) for im in full))
+        )
+        for name, edit in EDITS.items()
+    }
+    labels = [label for label, _ in photos]
+    print(
+        f"{len(photos)} photos ({args.per_class} shop photos and the catalogue photo per class) "
+        f"from {args.dataset}, {args.backbone}\n"
+    )
+    _report(vectors, copies, labels, iconic)
+    if args.projected:
+        from search.projection import project
+
+        projection = _projection_from_cache(args.dataset, args.backbone, {str(path) for _, path in photos})
+        print(f"\nIn the catalog projection ({projection.grouping} groups, {projection.dimensions}d):\n")
+        _report(
+            project(vectors, projection),
+            {name: project(copy, projection) for name, copy in copies.items()},
+            labels,
+            iconic,
         )
 
 

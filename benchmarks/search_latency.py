@@ -1,19 +1,22 @@
-"""Query latency and recall: Lookalike's product search vs the seed's full-scan Cypher vs exact NumPy.
+"""Search latency and recall with and without filters, and bulk load + index build time, on the bench Neo4j.
 
     LOOKALIKE_NEO4J_INSTANCE=bench DJANGO_DEBUG=1 .venv/bin/python -m benchmarks.search_latency --sizes 10000,100000
 
-Needs the bench Neo4j (`scripts/neo4j start bench`, 127.0.0.1:7689); it is cleared and refilled with
-synthetic clustered unit vectors (3 images per product, 20 categories, one holding ~5% of products).
-Prints a Markdown table: p50/p95 latency of "query vector -> top-10 products" for each method, and
-recall@10 of Lookalike's products against the exact product ranking, with and without that filter.
+Needs the bench Neo4j (`scripts/neo4j start bench`); it is cleared and refilled with synthetic clustered unit
+vectors (1280-d, 3 images per product). Products get a category (one holding ~5% of products, one ~1%, the
+rest spread over 18 more), a price uniform in [0, 100) and a stock flag true for ~half. Prints Markdown
+tables: load and index build time, then p50/p95 of "query vector -> top-10 products" (Lookalike's real
+search path) and recall@10 against the exact product ranking by NumPy, for each filter.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import django
 import numpy as np
@@ -23,19 +26,16 @@ os.environ.setdefault("LOOKALIKE_NEO4J_INSTANCE", "bench")
 os.environ.setdefault("DJANGO_DEBUG", "1")
 django.setup()
 
-from neomodel import db  # noqa: E402
-
 from search.graph import ImageRecord, ProductRecord, graph_store  # noqa: E402
 from search.graph.base import ProductFilter  # noqa: E402
+from search.graph.neo4j_schema import vector_index_name  # noqa: E402
 from search.similarity import _nearest_product_hits  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[1]
 MODEL = "benchmark"
 DIMENSIONS = 1280
 IMAGES_PER_PRODUCT = 3
-CATEGORIES = 20
-RARE = "c00"  # ~5% of products
 K = 10
-LOAD_BATCH = 500
 
 SEED_QUERY = """
 MATCH (i:Image)
@@ -43,13 +43,22 @@ WITH i, vector.similarity.cosine(i.embeddings, $embedding) AS score
 RETURN i.image_id, score ORDER BY score DESC LIMIT $k
 """
 
+FILTERS = {
+    "no filter": ProductFilter(),
+    "category ~5%": ProductFilter(category_slug="c00"),
+    "category ~1%": ProductFilter(category_slug="c01"),
+    "price 40-50 (~10%)": ProductFilter(min_price=40.0, max_price=50.0),
+    "in stock (~50%)": ProductFilter(in_stock=True),
+    "category ~5% + price <= 50": ProductFilter(category_slug="c00", max_price=50.0),
+}
+
 
 def _unit(rows: np.ndarray) -> np.ndarray:
     return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
 
 
-def synthetic(images: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Clustered vectors (like real embeddings, unlike uniform noise): product ids, categories, vectors."""
+def synthetic(images: int, rng: np.random.Generator) -> tuple[np.ndarray, list[ProductRecord], np.ndarray]:
+    """Clustered vectors (like real embeddings, unlike uniform noise): image -> product id, products, vectors."""
     products = images // IMAGES_PER_PRODUCT
     centres = _unit(rng.normal(size=(max(products // 20, 1), DIMENSIONS)))
     product_centre = _unit(
@@ -60,35 +69,44 @@ def synthetic(images: int, rng: np.random.Generator) -> tuple[np.ndarray, np.nda
     vectors = _unit(
         product_centre[product_ids - 1] + 0.35 * _unit(rng.normal(size=(len(product_ids), DIMENSIONS)))
     )
-    category = np.where(rng.random(products) < 0.05, 0, rng.integers(1, CATEGORIES, products))
-    return product_ids, category, vectors
+    share = rng.random(products)
+    category = np.where(share < 0.05, 0, np.where(share < 0.06, 1, rng.integers(2, 20, products)))
+    price = np.round(rng.random(products) * 100, 2)
+    in_stock = rng.random(products) < 0.5
+    records = [
+        ProductRecord(
+            product_id=p + 1,
+            name=f"p{p + 1}",
+            slug=f"p{p + 1}",
+            category=f"C{category[p]:02d}",
+            category_slug=f"c{category[p]:02d}",
+            price=float(price[p]),
+            in_stock=bool(in_stock[p]),
+        )
+        for p in range(products)
+    ]
+    return product_ids, records, vectors
 
 
 def load(
-    product_ids: np.ndarray, category: np.ndarray, vectors: np.ndarray, *, reuse: bool
+    product_ids: np.ndarray,
+    products: list[ProductRecord],
+    vectors: np.ndarray,
+    *,
+    batch: int,
+    index_during_load: bool,
 ) -> tuple[float, float]:
-    """Seconds to load the vectors (into a live index, batch by batch) and to build the index afresh."""
+    """Seconds to load products and vectors, and to build the vector index: after the load (bulk path), or
+    during it (the index exists while batches arrive, as for day-to-day writes)."""
     store = graph_store()
-    if reuse and store.stats().images == len(vectors):
-        return 0.0, 0.0  # the same seeded data is already there
     store.clear()
     store.ensure_schema(model=MODEL, dimensions=DIMENSIONS)
+    if not index_during_load:
+        store.db.write(f"DROP INDEX {vector_index_name(MODEL)}")
     started = time.perf_counter()
-    store.upsert_products(
-        [
-            ProductRecord(
-                product_id=int(p),
-                name=f"p{p}",
-                slug=f"p{p}",
-                category=f"c{category[p - 1]:02d}",
-                category_slug=f"c{category[p - 1]:02d}",
-                price=1.0,
-                in_stock=True,
-            )
-            for p in range(1, len(category) + 1)
-        ]
-    )
-    for start in range(0, len(vectors), LOAD_BATCH):
+    for start in range(0, len(products), 5000):
+        store.upsert_products(products[start : start + 5000])
+    for start in range(0, len(vectors), batch):
         store.upsert_images(
             [
                 ImageRecord(
@@ -96,17 +114,13 @@ def load(
                     product_id=int(product_ids[i]),
                     path=f"synthetic/{i}",
                     model=MODEL,
-                    embedding=vectors[i].tolist(),
+                    embedding=vectors[i],
                 )
-                for i in range(start, min(start + LOAD_BATCH, len(vectors)))
+                for i in range(start, min(start + batch, len(vectors)))
             ]
         )
-    db.cypher_query("CALL db.awaitIndexes(3600)")
     loaded = time.perf_counter()
-    print(
-        f"{len(vectors):,} images loaded in {loaded - started:.0f} s; building the index as reembed does",
-        file=sys.stderr,
-    )
+    print(f"{len(vectors):,} images loaded in {loaded - started:.0f} s; building the index", file=sys.stderr)
     store.vector_index_rebuild(model=MODEL, dimensions=DIMENSIONS, even_if_served=True)
     return loaded - started, time.perf_counter() - loaded
 
@@ -124,9 +138,9 @@ def exact_products(vectors, product_ids, query, allowed=None) -> list[int]:
     return seen
 
 
-def percentiles(samples_s: list[float]) -> str:
+def percentiles(samples_s: list[float]) -> tuple[float, float]:
     ms = np.array(samples_s) * 1000
-    return f"{np.percentile(ms, 50):.1f} / {np.percentile(ms, 95):.1f}"
+    return float(np.percentile(ms, 50)), float(np.percentile(ms, 95))
 
 
 def timed(fn, queries) -> tuple[list[float], list]:
@@ -138,68 +152,119 @@ def timed(fn, queries) -> tuple[list[float], list]:
     return times, results
 
 
-def run(
-    images: int, queries_count: int, seed_queries: int, rng: np.random.Generator, reuse: bool
-) -> list[str]:
-    product_ids, category, vectors = synthetic(images, rng)
-    load_s, index_s = load(product_ids, category, vectors, reuse=reuse)
+def store_size_mb() -> float:
+    data = ROOT / "var" / "neo4j" / os.environ["LOOKALIKE_NEO4J_INSTANCE"] / "data"
+    if not data.exists():
+        return float("nan")
+    out = subprocess.run(["du", "-sm", str(data)], capture_output=True, text=True, check=True).stdout
+    return float(out.split()[0])
+
+
+def run(images: int, args: argparse.Namespace, rng: np.random.Generator) -> list[str]:
+    product_ids, products, vectors = synthetic(images, rng)
+    store = graph_store()
+    if args.reuse and store.stats().images == len(vectors):
+        load_s = index_s = 0.0
+    else:
+        load_s, index_s = load(
+            product_ids, products, vectors, batch=args.load_batch, index_during_load=args.index_during_load
+        )
     queries = _unit(
-        vectors[rng.integers(0, len(vectors), queries_count)]
-        + 0.3 * _unit(rng.normal(size=(queries_count, DIMENSIONS)))
+        vectors[rng.integers(0, len(vectors), args.queries)]
+        + 0.3 * _unit(rng.normal(size=(args.queries, DIMENSIONS)))
     )
-    rare = ProductFilter(category_slug=RARE)
-    allowed_rare = category == 0
+    for q in queries[:10]:  # warm-up: page cache, query plans, JIT
+        for where in FILTERS.values():
+            _nearest_product_hits(q, need=K, model=MODEL, where=where, min_score=None)
 
-    for q in queries[:5]:  # warm-up: page cache, query plans, JIT
-        _nearest_product_hits(q, need=K, model=MODEL, where=ProductFilter(), min_score=None)
-
-    ours_s, ours = timed(
-        lambda q: [
-            h.product_id
-            for h in _nearest_product_hits(q, need=K, model=MODEL, where=ProductFilter(), min_score=None)
-        ],
-        queries,
-    )
-    rare_s, ours_rare = timed(
-        lambda q: [
-            h.product_id for h in _nearest_product_hits(q, need=K, model=MODEL, where=rare, min_score=None)
-        ],
-        queries,
-    )
+    lines = []
+    baseline_p50 = None
+    for name, where in FILTERS.items():
+        allowed = np.array([where.matches(p) for p in products])
+        took, found = timed(
+            lambda q, where=where: [
+                h.product_id
+                for h in _nearest_product_hits(q, need=K, model=MODEL, where=where, min_score=None)
+            ],
+            queries,
+        )
+        exact = [exact_products(vectors, product_ids, q, allowed) for q in queries]
+        recall = np.mean([len(set(a) & set(b)) / max(len(b), 1) for a, b in zip(found, exact, strict=True)])
+        p50, p95 = percentiles(took)
+        baseline_p50 = baseline_p50 or p50
+        lines.append(
+            f"| {images:,} | {name} | {allowed.mean():.1%} | {p50:.1f} / {p95:.1f} | {p50 / baseline_p50:.1f}x "
+            f"| {recall:.3f} |"
+        )
+    if args.exact_compare:
+        for name in ("category ~1%", "category ~5%"):
+            where = FILTERS[name]
+            took, _ = timed(
+                lambda q, where=where: store.nearest_products_exact(
+                    q, k=K, model=MODEL, where=where, min_score=None
+                ),
+                queries[: args.exact_compare],
+            )
+            p50, p95 = percentiles(took)
+            lines.append(
+                f"| {images:,} | {name}, exact scan instead (for comparison) | | {p50:.1f} / {p95:.1f} | | 1.000 |"
+            )
     seed_s, _ = timed(
-        lambda q: db.cypher_query(SEED_QUERY, {"embedding": q.tolist(), "k": K}), queries[:seed_queries]
+        lambda q: store.db.read(SEED_QUERY, embedding=q.tolist(), k=K), queries[: args.seed_queries]
     )
-    numpy_s, exact = timed(lambda q: exact_products(vectors, product_ids, q), queries)
-    exact_rare = [exact_products(vectors, product_ids, q, allowed_rare) for q in queries]
-
-    recall = np.mean([len(set(a) & set(b)) / K for a, b in zip(ours, exact, strict=False)])
-    recall_rare = np.mean(
-        [len(set(a) & set(b)) / max(len(b), 1) for a, b in zip(ours_rare, exact_rare, strict=False)]
+    p50, p95 = percentiles(seed_s)
+    lines.append(
+        f"| {images:,} | seed full scan (`vector.similarity.cosine`, top-10 images, no filter) | | {p50:.1f} / {p95:.1f} | | |"
     )
-    speedup = np.median(seed_s) / np.median(ours_s)
-    return [
-        f"| {images:,} | Lookalike (vector index, top-10 products) | {percentiles(ours_s)} | {recall:.3f} | "
-        f"{f'load {load_s:.0f} s, index build {index_s:.0f} s' if load_s else 'graph reused'} |",
-        f"| {images:,} | Lookalike, category filter keeping {allowed_rare.mean():.1%} of products | {percentiles(rare_s)} | {recall_rare:.3f} | |",
-        f"| {images:,} | seed full scan (`vector.similarity.cosine`, top-10 images) | {percentiles(seed_s)} | – | Lookalike {speedup:.0f}x faster (p50) |",
-        f"| {images:,} | exact NumPy scan in process | {percentiles(numpy_s)} | 1.000 | |",
-    ]
+    numpy_s, _ = timed(lambda q: exact_products(vectors, product_ids, q), queries)
+    p50, p95 = percentiles(numpy_s)
+    lines.append(
+        f"| {images:,} | exact NumPy scan in process (no filter) | | {p50:.1f} / {p95:.1f} | | 1.000 |"
+    )
+    load_line = (
+        f"| {images:,} | {load_s:.0f} | {index_s:.0f} | {load_s + index_s:.0f} | {store_size_mb():.0f} | "
+        f"{'during load' if args.index_during_load else 'after load'}, batches of {args.load_batch} | "
+        f"{os.getloadavg()[0]:.1f} |"
+        if load_s
+        else f"| {images:,} | reused | | | {store_size_mb():.0f} | | |"
+    )
+    return [load_line, *lines]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="10000,100000", help="numbers of indexed images")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--seed-queries", type=int, default=30, help="the full scan is slow; fewer queries")
+    parser.add_argument("--seed-queries", type=int, default=20, help="the full scan is slow; fewer queries")
+    parser.add_argument(
+        "--exact-compare", type=int, default=50, help="queries timing the exact scan (0: skip)"
+    )
+    parser.add_argument("--load-batch", type=int, default=2000, help="images per write transaction")
+    parser.add_argument(
+        "--index-during-load",
+        action="store_true",
+        help="keep the vector index while loading (default: build after)",
+    )
     parser.add_argument(
         "--reuse", action="store_true", help="keep the bench graph if it already has this size"
     )
     args = parser.parse_args()
-    print("| images | method | p50 / p95 ms | recall@10 | notes |")
-    print("|---|---|---|---|---|")
+    # Each size's tables are printed as soon as it is done: a long run cut short still leaves results.
     for size in (int(s) for s in args.sizes.split(",")):
-        for line in run(size, args.queries, args.seed_queries, np.random.default_rng(42), args.reuse):
-            print(line, flush=True)
+        lines = run(size, args, np.random.default_rng(42))
+        print(
+            "| images | load s | index build s | total s | store on disk MB | how | load avg (1 min) at end |"
+        )
+        print("|---|---|---|---|---|---|---|")
+        print(lines[0])
+        print()
+        print("| images | filter | products kept | p50 / p95 ms | p50 vs no filter | recall@10 |")
+        print("|---|---|---|---|---|---|")
+        print("\n".join(lines[1:]))
+        print(flush=True)
+        print(f"done {size:,} at load average {os.getloadavg()}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

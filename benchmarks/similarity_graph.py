@@ -26,7 +26,6 @@ from benchmarks._setup import database_migrate, django_temp
 django_temp("similarity-graph")
 
 from django.conf import settings  # noqa: E402
-from neomodel import db  # noqa: E402
 
 from benchmarks.search_latency import DIMENSIONS, IMAGES_PER_PRODUCT, LOAD_BATCH, percentiles, synthetic  # noqa: E402
 from catalog.models import Category, Product, ProductImage  # noqa: E402
@@ -127,7 +126,7 @@ def load(
         store.upsert_images(
             image_records(list(range(start, min(start + LOAD_BATCH, images + 1))), product_ids, vectors)
         )
-    db.cypher_query("CALL db.awaitIndexes(3600)")
+    graph_store().db.autocommit("CALL db.awaitIndexes(3600)")
     return product_ids, category, vectors, time.perf_counter() - started
 
 
@@ -180,15 +179,15 @@ def product_add(
 
 def seed_all_pairs() -> tuple[float, int]:
     started = time.perf_counter()
-    [[pairs]], _ = db.cypher_query(
-        SEED_ALL_PAIRS, {"min_score": (1 + settings.LOOKALIKE_SIMILAR_MIN_SCORE) / 2}
+    [[pairs]] = graph_store().db.read(
+        SEED_ALL_PAIRS, min_score=(1 + settings.LOOKALIKE_SIMILAR_MIN_SCORE) / 2
     )
     return time.perf_counter() - started, pairs
 
 
 def edges_count() -> int:
-    [[count]], _ = db.cypher_query(
-        "MATCH ()-[r:SIMILAR_TO {model: $model}]->() RETURN count(r)", {"model": MODEL}
+    [[count]] = graph_store().db.read(
+        "MATCH ()-[r:SIMILAR_TO {model: $model}]->() RETURN count(r)", model=MODEL
     )
     return count
 

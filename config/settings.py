@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_tasks",
+    "django_tasks_db",
     "catalog",
     "search",
     "insights",
@@ -82,11 +83,26 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=60
-    )
-}
+
+def _local_postgres_url() -> str:
+    """The PostgreSQL that `scripts/postgres start` runs on 127.0.0.1, with its generated password."""
+    password_file = VAR_DIR / "postgres" / "password"
+    if not password_file.exists():
+        raise ImproperlyConfigured("LOOKALIKE_DATABASE=local-postgres: run `scripts/postgres start` first.")
+    port = os.environ.get("LOOKALIKE_POSTGRES_PORT", "54329")
+    return f"postgres://lookalike:{password_file.read_text().strip()}@127.0.0.1:{port}/lookalike"
+
+
+# DATABASE_URL wins; LOOKALIKE_DATABASE=local-postgres (make test's second pass) uses the local cluster; else SQLite.
+_database_url = os.environ.get("DATABASE_URL") or (
+    _local_postgres_url()
+    if os.environ.get("LOOKALIKE_DATABASE") == "local-postgres"
+    else f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+)
+DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and a worker share the file: wait for each other's write locks instead of failing at once.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -106,6 +122,15 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("LOOKALIKE_MEDIA_ROOT", VAR_DIR / "media"))
+# Product photos are read and written only through this storage, so workers on other machines see the same
+# files: a shared MEDIA_ROOT (NFS), or another Django storage backend (e.g. django-storages' S3Storage,
+# configured by its own environment variables).
+STORAGES = {
+    "default": {
+        "BACKEND": os.environ.get("LOOKALIKE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # Uploads (search photos and product images).
 LOOKALIKE_MAX_UPLOAD_BYTES = int(os.environ.get("LOOKALIKE_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
@@ -123,9 +148,15 @@ LOOKALIKE_SEARCH_K = int(os.environ.get("LOOKALIKE_SEARCH_K", "12"))
 # Cosine at or above which another product's image counts as a near-duplicate (admin warning); measured on the
 # demo data by benchmarks/near_duplicates.py, see docs/benchmarks.md.
 LOOKALIKE_NEAR_DUPLICATE_MIN_SCORE = float(os.environ.get("LOOKALIKE_NEAR_DUPLICATE_MIN_SCORE", "0.88"))
+# The same two thresholds while a catalog projection is served (its cosines have another scale; measured in
+# docs/benchmarks.md, "Catalog projection").
+LOOKALIKE_PROJECTED_SIMILAR_MIN_SCORE = float(os.environ.get("LOOKALIKE_PROJECTED_SIMILAR_MIN_SCORE", "0.1"))
+LOOKALIKE_PROJECTED_NEAR_DUPLICATE_MIN_SCORE = float(
+    os.environ.get("LOOKALIKE_PROJECTED_NEAR_DUPLICATE_MIN_SCORE", "0.88")
+)
 
-# --- Graph store: Neo4j through neomodel --------------------------------------------------
-LOOKALIKE_GRAPH_STORE = os.environ.get("LOOKALIKE_GRAPH_STORE", "search.graph.neo4j.Neo4jGraphStore")
+# --- Graph store: Neo4j through its driver --------------------------------------------------
+LOOKALIKE_GRAPH_STORE = os.environ.get("LOOKALIKE_GRAPH_STORE", "search.graph.neo4j_store.Neo4jGraphStore")
 # Without NEO4J_BOLT_URL, the local server that `scripts/neo4j start INSTANCE` runs: "dev" for the app,
 # "test" for the test suite, "bench" for benchmarks, so neither ever wipes the demo graph.
 NEO4J_LOCAL_INSTANCE = os.environ.get("LOOKALIKE_NEO4J_INSTANCE", "dev")
@@ -141,22 +172,34 @@ NEO4J_PASSWORD = os.environ.get("NEO4J_PASSWORD") or (
     _local_password_file.read_text().strip() if _local_password_file.exists() else ""
 )
 # HNSW options of each backbone's vector index, chosen by measurement (docs/benchmarks.md): m = 8 halved
-# query time but cost recall (0.85 at 100k); quantisation changed neither time nor recall measurably.
+# query time but cost recall (0.85 at 100k). Quantisation (Neo4j 2026): "scalar" (int8, the default),
+# "binary" (the server's default, 32x smaller but it missed the demo's exact top-1) or "none"; "1"/"0" as before.
 NEO4J_VECTOR_HNSW_M = int(os.environ.get("NEO4J_VECTOR_HNSW_M", "16"))
 NEO4J_VECTOR_HNSW_EF_CONSTRUCTION = int(os.environ.get("NEO4J_VECTOR_HNSW_EF_CONSTRUCTION", "100"))
-NEO4J_VECTOR_QUANTIZATION = os.environ.get("NEO4J_VECTOR_QUANTIZATION", "1") == "1"
+NEO4J_VECTOR_QUANTIZATION = {"1": "scalar", "0": "none"}.get(
+    _quantization := os.environ.get("NEO4J_VECTOR_QUANTIZATION", "scalar").lower(), _quantization
+)
+# How many more candidates than asked the index explores per search (Neo4j 2026 defaults: 1.5 scalar,
+# 3 binary, 1 none); empty keeps the server's default.
+NEO4J_VECTOR_SEARCH_EXPANSION = float(os.environ.get("NEO4J_VECTOR_SEARCH_EXPANSION") or 0) or None
 # Fail fast when Neo4j is unreachable: a catalog save must not hang on a derived index.
 NEO4J_CONNECTION_TIMEOUT_S = float(os.environ.get("NEO4J_CONNECTION_TIMEOUT_S", "3"))
 
 # --- Tasks: embedding and graph sync run after commit ---------------------------------------
-# The immediate backend runs them in-process right after the transaction commits.
-TASKS = {
-    "default": {
-        "BACKEND": os.environ.get(
-            "LOOKALIKE_TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
-        )
-    }
-}
+# The default is the queue: django-tasks' database backend, worked by `manage.py sync_worker` processes
+# (any number, on any machine that reaches the database, Neo4j and the media storage). A save only
+# enqueues. `LOOKALIKE_TASK_BACKEND=django_tasks.backends.immediate.ImmediateBackend` runs the work
+# in-process right after commit instead (the test suite's default).
+TASKS = {"default": {"BACKEND": os.environ.get("LOOKALIKE_TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# A worker claims up to this many image syncs at once: one graph round trip and one SIMILAR_TO refresh
+# per touched product per batch (measured in docs/benchmarks.md, "Ingestion").
+LOOKALIKE_WORKER_BATCH = int(os.environ.get("LOOKALIKE_WORKER_BATCH", "32"))
+# A claimed task whose worker has not renewed its lease for this long is presumed dead (SIGKILL, lost
+# machine) and is claimed again. Longer than the slowest batch; a live worker renews while it works.
+LOOKALIKE_TASK_LEASE_S = float(os.environ.get("LOOKALIKE_TASK_LEASE_S", "120"))
+# Neo4j unreachable: a batch goes back to the queue to run after this delay, doubling up to the maximum.
+LOOKALIKE_GRAPH_RETRY_S = float(os.environ.get("LOOKALIKE_GRAPH_RETRY_S", "2"))
+LOOKALIKE_GRAPH_RETRY_MAX_S = float(os.environ.get("LOOKALIKE_GRAPH_RETRY_MAX_S", "60"))
 
 # --- Shopper insights (insights/): search events, clicks, click-feedback boost -----------------------
 LOOKALIKE_INSIGHTS_ENABLED = env_bool("LOOKALIKE_INSIGHTS_ENABLED", True)

@@ -10,5 +10,5 @@ class SearchConfig(AppConfig):
         from search.graph import graph_store
 
         signals.connect()
-        # Configures neomodel from Django settings; no connection is made until the first query.
+        # Builds the store (and its driver) from Django settings; no connection is made until the first query.
         graph_store()

@@ -23,6 +23,7 @@ from search.indexing import (
     schema_forget,
 )
 from search.similar_edges import product_similar_refresh
+from search.versions import versions_indexed
 
 Progress = Callable[[int], None]
 
@@ -32,7 +33,9 @@ class Drift:
     missing_images: set[int] = field(default_factory=set)  # in the DB, not in the graph or not marked synced
     misplaced_images: set[int] = field(default_factory=set)  # in the graph under another product, or none
     missing_products: set[int] = field(default_factory=set)  # have images in the DB, no node in the graph
-    stale_products: set[int] = field(default_factory=set)  # name, category, price, ... differ from the DB
+    # name, category, price, ... differ from the DB's, on the product node or (category, price, stock, where
+    # the vector index filters) on its image nodes: filtered searches would miss or wrongly show them
+    stale_products: set[int] = field(default_factory=set)
     orphan_products: set[int] = field(default_factory=set)  # in the graph, gone from the DB
     orphan_images: set[int] = field(default_factory=set)
     stale_model_images: set[int] = field(default_factory=set)  # with a node of another backbone
@@ -67,7 +70,8 @@ def graph_drift_find(*, backbone: Backbone) -> Drift:
     graph_records = {record.product_id: record for record in store.products()}
     graph_products = set(graph_records)
     drift = Drift(failed_images=failed)
-    drift.stale_model_images = {shape.image_id for shape in all_shapes if shape.model != backbone.name}
+    kept = {backbone.name, *versions_indexed()}  # and a projection fit being built beside it
+    drift.stale_model_images = {shape.image_id for shape in all_shapes if shape.model not in kept}
     drift.missing_images = {
         pk
         for pk, status in statuses.items()
@@ -76,11 +80,6 @@ def graph_drift_find(*, backbone: Backbone) -> Drift:
     drift.orphan_images = {shape.image_id for shape in all_shapes} - set(db_images)
     drift.orphan_products = graph_products - db_products
     drift.missing_products = products_with_images - graph_products
-    drift.stale_products = {
-        product.pk
-        for product in Product.objects.select_related("category").filter(pk__in=graph_products)
-        if product.pk in products_with_images and product_record(product) != graph_records[product.pk]
-    }
     for image_id, shape in shapes.items():
         if image_id not in db_images or image_id in failed:
             continue
@@ -88,6 +87,15 @@ def graph_drift_find(*, backbone: Backbone) -> Drift:
             drift.misplaced_images.add(image_id)
         if shape.dimensions != backbone.dimensions:
             drift.wrong_dimension_images.add(image_id)
+    catalog_records = [
+        product_record(p)
+        for p in Product.objects.select_related("category").filter(
+            pk__in=products_with_images & graph_products
+        )
+    ]
+    drift.stale_products = {
+        record.product_id for record in catalog_records if record != graph_records[record.product_id]
+    } | store.products_with_stale_filters(catalog_records)
     drift.dangling_edges = {
         edge
         for edge in store.similar_edges()
@@ -124,7 +132,7 @@ def _stale_models_drop(*, backbone: Backbone) -> None:
     """Other backbones' nodes go, except the served one's: switching backbones is `reembed`'s work, with its
     progress and report, never a side effect of a check (the command says to run it)."""
     store = graph_store()
-    for model in sorted(store.image_models() - {backbone.name, store.serving_model()}):
+    for model in sorted(store.image_models() - {backbone.name, store.serving_model(), *versions_indexed()}):
         store.model_drop(model)
         schema_forget(model)
 

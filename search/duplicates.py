@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
+import numpy as np
 
 from catalog.models import Product, ProductImage
 from search.embeddings import vector_from_bytes
 from search.graph import graph_store
 from search.serving import serving_model
+from search.versions import vectors_project, version_backbone, version_near_duplicate_min_score
 
 # Nearest images asked from the index: a product's own photos come first and must not hide the others.
 CANDIDATES = 16
@@ -40,18 +41,19 @@ def images_near_duplicates(
     image_ids: Sequence[int], *, threshold: float | None = None
 ) -> dict[int, list[NearDuplicate]]:
     """`image_near_duplicates` for several images (a product's inline) in one graph round trip."""
-    threshold = settings.LOOKALIKE_NEAR_DUPLICATE_MIN_SCORE if threshold is None else threshold
-    model = serving_model()
+    version = serving_model()
+    threshold = version_near_duplicate_min_score(version) if threshold is None else threshold
     # Not embedded yet, or by a backbone searches no longer (or not yet) read: no duplicates to show.
     images = list(
-        ProductImage.objects.filter(pk__in=image_ids, embedding__isnull=False, embedding_model=model).only(
-            "product_id", "embedding"
-        )
+        ProductImage.objects.filter(
+            pk__in=image_ids, embedding__isnull=False, embedding_model=version_backbone(version)
+        ).only("product_id", "embedding")
     )
     if not images:
         return {}
-    vectors = [vector_from_bytes(image.embedding).tolist() for image in images]
-    per_image = graph_store().nearest_images_many(vectors, k=CANDIDATES, model=model)
+    raw = np.stack([vector_from_bytes(image.embedding) for image in images])
+    vectors = [vector.tolist() for vector in vectors_project(raw, version=version)]
+    per_image = graph_store().nearest_images_many(vectors, k=CANDIDATES, model=version)
     close = {
         image.pk: [hit for hit in hits if hit.product_id != image.product_id and hit.score >= threshold]
         for image, hits in zip(images, per_image, strict=True)

@@ -7,18 +7,31 @@ Idempotent: running any of these twice gives the same graph. A graph outage leav
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
+import numpy as np
 from django.conf import settings
 from django.utils import timezone
+from PIL import Image
 
 from catalog.models import Product, ProductImage, SyncStatus
 from catalog.services import file_sha256
-from search.embeddings import InvalidImage, embedder_active, image_decode, vector_from_bytes, vector_to_bytes
+from search.embeddings import (
+    DEFAULT_BATCH_SIZE,
+    InvalidImage,
+    embedder_active,
+    image_decode,
+    vector_from_bytes,
+    vector_to_bytes,
+)
 from search.graph import GraphUnavailable, ImageRecord, ProductRecord, graph_store
+from search.ingest.decode_ahead import computed_ahead
 from search.serving import serving_model
 from search.similar_edges import product_similar_refresh
+from search.versions import vectors_project, version_dimensions, versions_indexed
 
 logger = logging.getLogger("lookalike.indexing")
 
@@ -32,6 +45,10 @@ class SyncReport:
     failed: dict[int, str] = field(default_factory=dict)
     pending: int = 0
     graph_error: str = ""
+    # Where the time went (seconds): reading, decoding and the model; Neo4j node writes; SIMILAR_TO upkeep.
+    embed_s: float = 0.0
+    write_s: float = 0.0
+    similar_s: float = 0.0
 
 
 def product_record(product: Product) -> ProductRecord:
@@ -46,29 +63,55 @@ def product_record(product: Product) -> ProductRecord:
     )
 
 
+@dataclass
+class _Prepared:
+    image: ProductImage
+    content_hash: str = ""
+    decoded: Image.Image | None = None  # None: its stored vector is up to date
+    error: str = ""
+
+
+def _prepare(image: ProductImage, *, model: str, max_pixels: int, force: bool) -> _Prepared:
+    """Read through the storage API (never a local path, so any machine's worker can), hash, decode."""
+    try:
+        # The stored file is hashed on every sync, so a file replaced in the admin is re-embedded.
+        with image.image.open("rb") as handle:
+            current_hash = file_sha256(handle)
+            up_to_date = image.embedding_model == model and image.content_hash == current_hash
+            if image.embedding and up_to_date and not force:
+                return _Prepared(image, current_hash)
+            return _Prepared(image, current_hash, image_decode(handle, max_pixels=max_pixels))
+    except (InvalidImage, OSError) as exc:
+        return _Prepared(image, error=str(exc))
+
+
 def _embed_missing(images: Sequence[ProductImage], *, max_pixels: int, force: bool = False) -> dict[int, str]:
-    """Embed images whose stored vector is missing, stale in content or made by another model (or all)."""
+    """Embed images whose stored vector is missing, stale in content or made by another model (or all).
+    The next images are read and decoded in a background thread while the model runs on the current ones."""
     embedder = embedder_active()
-    todo, decoded, failures = [], [], {}
-    for image in images:
-        try:
-            # The stored file is hashed on every sync, so a file replaced in the admin is re-embedded.
-            with image.image.open("rb") as handle:
-                current_hash = file_sha256(handle)
-                up_to_date = image.embedding_model == embedder.name and image.content_hash == current_hash
-                if image.embedding and up_to_date and not force:
-                    continue
-                decoded.append(image_decode(handle, max_pixels=max_pixels))
-            image.content_hash = current_hash
-            todo.append(image)
-        except (InvalidImage, OSError) as exc:
-            failures[image.pk] = str(exc)
-    for image, vector in zip(todo, embedder.embed_many(decoded), strict=False):
+    failures: dict[int, str] = {}
+    queued: list[_Prepared] = []  # in the order their decoded images reach the model
+
+    def decoded_images() -> Iterator[Image.Image]:
+        prepare = partial(_prepare, model=embedder.name, max_pixels=max_pixels, force=force)
+        for prepared in computed_ahead(images, prepare, depth=2 * DEFAULT_BATCH_SIZE):
+            if prepared.error:
+                failures[prepared.image.pk] = prepared.error
+            elif prepared.decoded is not None:
+                queued.append(prepared)
+                yield prepared.decoded
+
+    embedded = []
+    # embed_many takes a batch from the generator (which appends to `queued`) before yielding its vectors.
+    for position, vector in enumerate(embedder.embed_many(decoded_images())):
+        prepared = queued[position]
+        image = prepared.image
         image.embedding = vector_to_bytes(vector)
         image.embedding_model = embedder.name
-        ProductImage.objects.filter(pk=image.pk).update(
-            embedding=image.embedding, embedding_model=image.embedding_model, content_hash=image.content_hash
-        )
+        image.content_hash = prepared.content_hash
+        prepared.decoded = None  # free the pixels
+        embedded.append(image)
+    ProductImage.objects.bulk_update(embedded, ["embedding", "embedding_model", "content_hash"])
     return failures
 
 
@@ -92,34 +135,48 @@ def images_sync(
     unless the caller rebuilds those itself afterwards (`refresh_similar=False`, as `reembed` does).
     """
     report = SyncReport()
-    model = embedder_active().name
+    # The served version, and a projection fit being built beside it (search/versions.py). Asking the
+    # graph which one is served must not lose the work when Neo4j is down: embed, and leave them pending.
+    versions: list[str] = []
+    try:
+        versions = versions_indexed()
+    except GraphUnavailable as exc:
+        report.graph_error = str(exc)
     ids = list(image_ids)
     projected: list[ProductImage] = []
     for start in range(0, len(ids), SYNC_CHUNK):
         chunk_ids = ids[start : start + SYNC_CHUNK]
         images = list(ProductImage.objects.filter(pk__in=chunk_ids).select_related("product__category"))
+        started = time.perf_counter()
         failures = _embed_missing(images, max_pixels=settings.LOOKALIKE_MAX_IMAGE_PIXELS, force=force_embed)
+        report.embed_s += time.perf_counter() - started
         for image_id, error in failures.items():
             _mark([image_id], SyncStatus.FAILED, error)
         report.failed.update(failures)
         ready = [image for image in images if image.pk not in failures]
         if not report.graph_error:
+            started = time.perf_counter()
             try:
-                _project(ready, model=model)
+                for version in versions:
+                    images_project(ready, version=version)
                 projected.extend(ready)
                 ready = []
             except GraphUnavailable as exc:
                 report.graph_error = str(exc)
+            report.write_s += time.perf_counter() - started
         _mark_pending(ready, report)
         if progress:
             progress(len(chunk_ids))
     if not report.graph_error and refresh_similar:
+        started = time.perf_counter()
         try:
             # Once per product, after all its images (and its neighbours' images) are in the index.
             for product_id in sorted({image.product_id for image in projected}):
-                product_similar_refresh(product_id=product_id, model=model)
+                for version in versions:
+                    product_similar_refresh(product_id=product_id, model=version)
         except GraphUnavailable as exc:
             report.graph_error = str(exc)
+        report.similar_s += time.perf_counter() - started
     if report.graph_error and refresh_similar:
         _mark_pending(projected, report)  # their similar items were not refreshed
     else:
@@ -150,22 +207,26 @@ def schema_forget(model: str) -> None:
     _schema_ready_for.discard(model)
 
 
-def _project(images: Sequence[ProductImage], *, model: str) -> None:
-    schema_ensure_once(model=model, dimensions=embedder_active().dimensions)
-    store = graph_store()
+def images_project(images: Sequence[ProductImage], *, version: str) -> None:
+    """The images' products and image nodes, vectors in `version`'s space, written in one round trip."""
+    if not images:
+        return
+    schema_ensure_once(model=version, dimensions=version_dimensions(version))
     products = {image.product_id: image.product for image in images}
-    store.upsert_products([product_record(p) for p in products.values()])
-    store.upsert_images(
-        [
+    raw = np.stack([vector_from_bytes(image.embedding) for image in images])
+    vectors = vectors_project(raw, version=version)
+    graph_store().upsert_batch(
+        products=[product_record(p) for p in products.values()],
+        images=[
             ImageRecord(
                 image_id=image.pk,
                 product_id=image.product_id,
                 path=image.image.name or "",
-                embedding=vector_from_bytes(image.embedding).tolist(),
-                model=model,
+                embedding=vector.tolist(),
+                model=version,
             )
-            for image in images
-        ]
+            for image, vector in zip(images, vectors, strict=True)
+        ],
     )
 
 
@@ -223,9 +284,9 @@ def product_unindex(*, product_id: int) -> None:
 
 
 def _models_in_use() -> list[str]:
-    """The configured backbone, and the served one while a `reembed` has yet to switch to it (names only:
-    refreshing similar items reads stored vectors, so no model is loaded)."""
-    return sorted({settings.LOOKALIKE_BACKBONE, serving_model()})
+    """The versions written to (search/versions.py), and the served one while a `reembed` has yet to switch
+    (names only: refreshing similar items reads stored vectors, so no model is loaded)."""
+    return sorted({*versions_indexed(), serving_model()})
 
 
 def orphans_remove() -> tuple[int, int]:

@@ -18,8 +18,10 @@ from catalog.models import ProductImage, SyncStatus
 from search.embeddings import embedder_active
 from search.graph import graph_store
 from search.indexing import images_sync, schema_ensure_once, schema_forget
+from search.models import FitStatus, ProjectionFit
 from search.serving import SWITCH_GRACE_S, serving_forget
 from search.similar_edges import similar_rebuild_all
+from search.versions import version_backbone, version_dimensions, version_fit_id
 
 # Images saved while a pass runs are picked up by the next; after this many the switch goes ahead and
 # later saves are synced with the new model anyway (it is the configured one).
@@ -54,8 +56,12 @@ def backbone_reembed(*, everything: bool = False, progress: ProgressFactory) -> 
     """Re-embed with the configured backbone and serve it. `everything` re-embeds images already done."""
     embedder = embedder_active()
     store = graph_store()
-    schema_ensure_once(model=embedder.name, dimensions=embedder.dimensions)
-    report = ReembedReport(model=embedder.name, previous_model=store.serving_model())
+    served = store.serving_model()
+    # Re-embedding with the served backbone keeps its projection fit; a new backbone starts unprojected
+    # (its raw vectors are a new space: run fit_projection after the switch).
+    target = served if served and version_backbone(served) == embedder.name else embedder.name
+    schema_ensure_once(model=target, dimensions=version_dimensions(target))
+    report = ReembedReport(model=target, previous_model=served)
     for attempt in range(CATCH_UP_PASSES):
         forced = everything and attempt == 0
         if forced:
@@ -71,9 +77,9 @@ def backbone_reembed(*, everything: bool = False, progress: ProgressFactory) -> 
         if sync.graph_error:
             report.graph_error = sync.graph_error
             return report
-    if report.previous_model != embedder.name:
-        with progress(1, f"Building the {embedder.name} vector index", "index") as update:
-            store.vector_index_rebuild(model=embedder.name, dimensions=embedder.dimensions)
+    if report.previous_model != target:
+        with progress(1, f"Building the {target} vector index", "index") as update:
+            store.vector_index_rebuild(model=target, dimensions=version_dimensions(target))
             update(1)
     product_ids = sorted(
         set(
@@ -83,15 +89,18 @@ def backbone_reembed(*, everything: bool = False, progress: ProgressFactory) -> 
         )
     )
     with progress(len(product_ids), "Similar items", "product") as update:
-        report.products_linked = similar_rebuild_all(
-            product_ids=product_ids, model=embedder.name, progress=update
-        )
-    if report.previous_model != embedder.name:
-        store.serving_switch(embedder.name)
+        report.products_linked = similar_rebuild_all(product_ids=product_ids, model=target, progress=update)
+    if report.previous_model != target:
+        store.serving_switch(target)
+        served_fits = ProjectionFit.objects.filter(status=FitStatus.SERVED)
+        target_fit = version_fit_id(target)
+        if target_fit is not None:
+            served_fits = served_fits.exclude(pk=target_fit)
+        served_fits.update(status=FitStatus.RETIRED)
         serving_forget()
         time.sleep(SWITCH_GRACE_S)  # other processes may still search the old index until their cache expires
     # Every model but the served one goes, including one left by a run interrupted after its switch.
-    for model in sorted(store.image_models() - {embedder.name}):
+    for model in sorted(store.image_models() - {target}):
         store.model_drop(model)
         schema_forget(model)
     return report

@@ -9,6 +9,7 @@ from django.conf import settings
 
 from search.embeddings import Embedder, embedder_get
 from search.graph import graph_store
+from search.versions import version_backbone
 
 # A switch is seen by every process within this long; `reembed` keeps the old model's index for twice that.
 SERVING_CACHE_S = 5.0
@@ -30,5 +31,10 @@ def serving_forget() -> None:
     _cached = None
 
 
+def embedder_for(version: str) -> Embedder:
+    """The backbone that makes `version`'s raw vectors (a fit's version names its backbone first)."""
+    return embedder_get(version_backbone(version), torch_threads=settings.LOOKALIKE_TORCH_THREADS)
+
+
 def embedder_serving() -> Embedder:
-    return embedder_get(serving_model(), torch_threads=settings.LOOKALIKE_TORCH_THREADS)
+    return embedder_for(serving_model())

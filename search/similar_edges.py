@@ -14,6 +14,7 @@ from django.conf import settings
 from catalog.models import ProductImage
 from search.embeddings import vector_from_bytes
 from search.graph import Neighbour, graph_store
+from search.versions import vectors_project, version_backbone, version_similar_min_score
 
 # Each image query fetches this many neighbours per wanted product: a product's own images and
 # several images of one neighbour product can fill the top of the list.
@@ -21,19 +22,23 @@ OVERFETCH_PER_PRODUCT = 4
 
 
 def product_vectors(product_id: int, model: str) -> list:
-    """The database caches the configured backbone's vectors; another model's (the one still served
-    while `reembed` runs) are read from the graph."""
-    if model != settings.LOOKALIKE_BACKBONE:
+    """The product's vectors in version `model`'s space. The database caches the configured backbone's raw
+    vectors, projected here; another backbone's (the one still served while `reembed` runs) are read from
+    the graph."""
+    backbone = version_backbone(model)
+    if backbone != settings.LOOKALIKE_BACKBONE:
         return [np.asarray(v, dtype=np.float32) for v in graph_store().image_vectors(product_id, model=model)]
     rows = ProductImage.objects.filter(
-        product_id=product_id, embedding_model=model, embedding__isnull=False
+        product_id=product_id, embedding_model=backbone, embedding__isnull=False
     ).values_list("embedding", flat=True)
-    return [vector_from_bytes(row) for row in rows]
+    if not rows:
+        return []
+    return list(vectors_project(np.stack([vector_from_bytes(row) for row in rows]), version=model))
 
 
 def product_neighbours_compute(*, product_id: int, model: str) -> list[Neighbour]:
     k = settings.LOOKALIKE_SIMILAR_K
-    min_score = settings.LOOKALIKE_SIMILAR_MIN_SCORE
+    min_score = version_similar_min_score(model)
     vectors = product_vectors(product_id, model)
     if not vectors:
         return []

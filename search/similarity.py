@@ -16,16 +16,18 @@ from core.images import upload_decode
 from insights.boost import click_boost_active, similar_rerank
 from search.graph import graph_store
 from search.graph.base import ImageHit, ProductFilter
-from search.serving import embedder_serving, serving_model
+from search.serving import embedder_for, serving_model
 from search.similar_edges import product_vectors
+from search.versions import vectors_project
 
-# The index is asked for k * this many images first, then 4x more while products are still missing.
+# The index is asked for k * this many images first (a product has several images, and the deeper
+# candidates lift recall), then more while products are still missing.
 SEARCH_OVERFETCH = 4
 # Past this many candidates an exact scan of the filtered products is cheaper and never starves.
 SEARCH_MAX_FETCH = 4096
-# A filter that keeps less than this share of the nearest candidates goes to the exact scan at once: the
-# index's deep candidates are approximate (at 100k, recall@10 was 0.8-0.9 after over-fetching 200-1,600
-# candidates for a 5% category, and 1.0 by the exact scan; docs/benchmarks.md).
+# Category, price and stock are filtered inside the vector index (Neo4j 2026 SEARCH … WHERE), so nearly all
+# candidates pass; only excluded products ("more like these": the liked ones) are dropped afterwards. When
+# fewer than this share of the candidates survive that, the exact scan answers at once.
 SELECTIVE_FILTER_SHARE = 0.25
 DISLIKE_WEIGHT = 0.5
 
@@ -88,12 +90,17 @@ def _best_per_product(hits: Sequence[ImageHit], min_score: float | None) -> dict
     return best
 
 
+def _filtered_in_index(where: ProductFilter) -> bool:
+    return any(v is not None for v in (where.category_slug, where.min_price, where.max_price, where.in_stock))
+
+
 def _nearest_product_hits(
     vector: Sequence[float], *, need: int, model: str, where: ProductFilter, min_score: float | None
 ) -> list[ImageHit]:
-    """`need` products, best image each. From the vector index, asking for more candidates while too few
-    distinct products pass the filter (sized by the share that passed so far); by an exact scan of the
-    filtered products when the filter is selective or the index would have to return too many."""
+    """`need` products, best image each. From the vector index, filtered during the search, asking for more
+    candidates while too few distinct products come back (sized by the share that passed so far); by an
+    exact scan of the filtered products when exclusions drop most candidates or the index would have to
+    return too many."""
     store = graph_store()
     fetch = need * SEARCH_OVERFETCH
     while True:
@@ -101,8 +108,13 @@ def _nearest_product_hits(
         best = _best_per_product(result.hits, min_score)
         index_exhausted = result.candidates < fetch
         below_min_score = min_score is not None and bool(result.hits) and result.hits[-1].score < min_score
-        if len(best) >= need or index_exhausted or below_min_score:
+        if len(best) >= need or below_min_score or (index_exhausted and not _filtered_in_index(where)):
             return sorted(best.values(), key=lambda h: (-h.score, h.product_id))[:need]
+        if index_exhausted:
+            # A filtered HNSW search may stop short of k although more images pass (it gives up exploring
+            # once the filter has rejected enough); fewer than asked then means "few pass", so the exact
+            # scan is both cheap and complete.
+            return store.nearest_products_exact(vector, k=need, model=model, where=where, min_score=min_score)
         passing = len(result.hits) / result.candidates
         selective = passing < SELECTIVE_FILTER_SHARE
         if not selective:
@@ -169,15 +181,16 @@ def search_by_image(
     disliked_ids: Sequence[int] = (),
 ) -> list[ProductMatch]:
     """Search by a photo (optionally a region of it) and/or liked products, minus disliked ones."""
-    embedder = embedder_serving()
-    liked = [product_vector(product_id=pid, model=embedder.name) for pid in liked_ids]
-    disliked = [product_vector(product_id=pid, model=embedder.name) for pid in disliked_ids]
+    # One version for the whole search, even if the served one switches meanwhile: its backbone embeds the
+    # photo, its projection maps the photo and the liked products, its index answers.
+    version = serving_model()
+    liked = [product_vector(product_id=pid, model=version) for pid in liked_ids]
+    disliked = [product_vector(product_id=pid, model=version) for pid in disliked_ids]
     if upload is not None:
         image = upload_decode(upload, crop=crop)
-        liked.insert(0, embedder.embed_one(image))
+        liked.insert(0, vectors_project(embedder_for(version).embed_one(image), version=version))
     where = replace(where, exclude_ids=(*where.exclude_ids, *liked_ids, *disliked_ids))
     vector = query_vector_compose(liked=liked, disliked=disliked)
-    # The model that embedded the query, even if the served one switched meanwhile.
     return products_nearest(
-        vector=vector, k=k, offset=offset, where=where, min_score=min_score, model=embedder.name
+        vector=vector, k=k, offset=offset, where=where, min_score=min_score, model=version
     )

@@ -1,15 +1,17 @@
-"""Background work, by primary key only. With the default immediate backend it runs right after commit."""
+"""Background work, by primary key only. With the database backend (the default) `manage.py sync_worker`
+processes run it, image syncs in batches (search/ingest/); with the immediate one it runs right after commit."""
 
 from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
 from django_tasks import task
+from django_tasks.backends.immediate import ImmediateBackend
 
 from search import indexing
 from search.graph import GraphUnavailable
@@ -85,3 +87,26 @@ def category_sync_on_commit(category_id: int) -> None:
 
 def product_unindex_on_commit(product_id: int) -> None:
     _enqueue_on_commit(product_unindex_task, product_id=product_id)
+
+
+def tasks_run_in_process() -> bool:
+    """True with the immediate backend: there is no queue and no worker, the caller does the work."""
+    return isinstance(image_sync_task.get_backend(), ImmediateBackend)
+
+
+@transaction.atomic
+def images_sync_enqueue(image_ids: Iterable[int]) -> int:
+    """Queue a sync of each image that has none queued or running yet (an interrupted import, run again)."""
+    from django_tasks_db.models import DBTaskResult
+
+    outstanding = set(
+        DBTaskResult.objects.filter(task_path=image_sync_task.module_path, status__in=["READY", "RUNNING"])
+        .values_list("args_kwargs__kwargs__image_id", flat=True)
+        .iterator()
+    )
+    queued = 0
+    for image_id in image_ids:
+        if image_id not in outstanding:
+            image_sync_task.enqueue(image_id=image_id)
+            queued += 1
+    return queued

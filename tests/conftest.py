@@ -37,6 +37,32 @@ def _media_root(tmp_path_factory):
         yield
 
 
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _immediate_tasks():
+    # Most tests check what a save leads to, so the work runs in-process after commit; the queue and its
+    # worker processes have their own tests (tests/integration/test_workers.py, tests/search/test_claims.py).
+    with override_settings(TASKS=IMMEDIATE_TASKS):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_connection_kept_open():
+    # Django closes "unusable" connections when a request ends, and inside a test's transaction every
+    # connection looks so. Its test client disconnects that handler; requests made without it (schemathesis
+    # calls the WSGI app) would close the test's PostgreSQL connection mid-test.
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def memory_graph(settings):
     """The in-memory graph store (unit tests only)."""
@@ -95,6 +121,23 @@ def second_backbone(settings):
     BACKBONES[backbone.name] = backbone
     yield backbone
     del BACKBONES[backbone.name]
+
+
+@pytest.fixture
+def rows_kept_across_flush(django_db_setup, django_db_blocker):
+    """Ask for it before `transactional_db`: Django empties every table after a transactional test, which
+    would take the session's demo catalog from the tests after it; its rows are put back (not synced again)."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from search.tasks import sync_deferred
+
+    with django_db_blocker.unblock():
+        snapshot = connection.creation.serialize_db_to_string()
+    yield
+    with django_db_blocker.unblock(), sync_deferred():
+        call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
+        connection.creation.deserialize_db_from_string(snapshot)
 
 
 def graph_product_ids(store) -> set[int]:

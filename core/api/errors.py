@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -15,6 +16,8 @@ from rest_framework.views import exception_handler
 
 from core.errors import ServiceError
 
+logger = logging.getLogger("lookalike.api")
+
 
 def _error(code: str, message: str, http_status: int, details: Any = None) -> Response:
     body: dict[str, Any] = {"code": code, "message": message}
@@ -25,6 +28,8 @@ def _error(code: str, message: str, http_status: int, details: Any = None) -> Re
 
 def _service_error(exc: ServiceError) -> Response:
     # The same status and code the pages answer with (core.errors).
+    if exc.http_status >= 500 and exc.retry_after_s is None:  # e.g. a wrong password: retrying will not help
+        logger.error("%s: %s", exc.code, exc)
     response = _error(exc.code, exc.message, exc.http_status)
     if exc.retry_after_s is not None:
         response["Retry-After"] = str(exc.retry_after_s)

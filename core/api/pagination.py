@@ -71,8 +71,14 @@ def page_serializer(item: serializers.Serializer, *, name: str) -> type[serializ
 
 
 def ranked_response(
-    request: Request, rows: Sequence[Any], *, limit: int, offset: int, item: type[serializers.Serializer]
+    request: Request,
+    rows: Sequence[Any],
+    *,
+    limit: int,
+    offset: int,
+    item: type[serializers.Serializer],
+    headers: dict[str, str] | None = None,
 ) -> Response:
     page = ranked_page(request, rows, limit=limit, offset=offset)
     page["results"] = item(page["results"], many=True, context={"request": request}).data
-    return Response(page)
+    return Response(page, headers=headers)

@@ -35,8 +35,11 @@ class ProductSimilarV1View(ProductSimilarView):
         product = get_object_or_404(Product, pk=pk)
         page = api.SimilarPageQuerySerializer(data=request.query_params)
         page.is_valid(raise_exception=True)
-        matches = self.matches(request, product, **page.validated_data)
-        return Response(api.ProductMatchSerializer(matches, many=True, context={"request": request}).data)
+        limit, offset = page.validated_data["limit"], page.validated_data["offset"]
+        matches, headers = self.matches(request, product, limit=limit, offset=offset, shown=limit)
+        return Response(
+            api.ProductMatchSerializer(matches, many=True, context={"request": request}).data, headers=headers
+        )
 
 
 class PhotoSearchV1View(PhotoSearchView):
@@ -47,5 +50,9 @@ class PhotoSearchV1View(PhotoSearchView):
     def post(self, request: Request) -> Response:
         page = PhotoSearchV1Serializer(data=request.data)
         page.is_valid(raise_exception=True)
-        matches = self.matches(request, k=page.validated_data["k"], offset=page.validated_data["offset"])
-        return Response(PhotoSearchResultSerializer({"results": matches}, context={"request": request}).data)
+        k = page.validated_data["k"]
+        matches, headers = self.matches(request, k=k, offset=page.validated_data["offset"], shown=k)
+        return Response(
+            PhotoSearchResultSerializer({"results": matches}, context={"request": request}).data,
+            headers=headers,  # Search-Id, for POST /api/v1/clicks/
+        )

@@ -15,14 +15,30 @@ from rest_framework.views import APIView
 
 from catalog.models import Product
 from core.api.pagination import ranked_response
+from insights.models import Interface
+from insights.services import search_event_record
 from search.api import serializers as api
-from search.similarity import ProductMatch, product_similar_list, search_by_image
+from search.similarity import MatchList, ProductMatch, product_similar_list, search_by_image
+
+Ranked = tuple[list[ProductMatch], dict[str, str] | None]  # matches, and the response headers
 
 
 def _validated(serializer: type[Any], data: Any) -> dict[str, Any]:
     query = serializer(data=data)
     query.is_valid(raise_exception=True)
     return {**query.validated_data, "filter": query.product_filter()}
+
+
+def _recorded(request: Request, matches: list[ProductMatch], *, shown: int, **event: Any) -> Ranked:
+    """Record the part of a ranked list the client is shown (not the row fetched to see whether more follow)
+    as a search event; its id goes back in the Search-Id header, for POST /api/v2/clicks/."""
+    page = MatchList(
+        matches[:shown],
+        model=getattr(matches, "model", ""),
+        query_vector=getattr(matches, "query_vector", None),
+    )
+    event_id = search_event_record(request=request, interface=Interface.API, matches=page, **event)
+    return matches, {"Search-Id": str(event_id)} if event_id else None
 
 
 class ProductSimilarView(APIView):
@@ -39,19 +55,22 @@ class ProductSimilarView(APIView):
         page.is_valid(raise_exception=True)
         limit, offset = page.validated_data["limit"], page.validated_data["offset"]
         # One more than asked, to tell whether a next page exists.
-        matches = self.matches(request, product, limit=limit + 1, offset=offset)
-        return ranked_response(request, matches, limit=limit, offset=offset, item=api.ProductMatchSerializer)
+        matches, headers = self.matches(request, product, limit=limit + 1, offset=offset, shown=limit)
+        return ranked_response(
+            request, matches, limit=limit, offset=offset, item=api.ProductMatchSerializer, headers=headers
+        )
 
     @staticmethod
-    def matches(request: Request, product: Product, *, limit: int, offset: int) -> list[ProductMatch]:
+    def matches(request: Request, product: Product, *, limit: int, offset: int, shown: int) -> Ranked:
         query = _validated(api.SimilarFilterSerializer, request.query_params)
-        return product_similar_list(
+        matches = product_similar_list(
             product_id=product.pk,
             limit=limit,
             offset=offset,
             where=query["filter"],
             min_score=query.get("min_score"),
         )
+        return _recorded(request, matches, shown=shown, source_product_id=product.pk)
 
 
 class SearchAnonThrottle(AnonRateThrottle):
@@ -72,13 +91,15 @@ class PhotoSearchView(APIView):
         page = api.SearchPageQuerySerializer(data=request.query_params)
         page.is_valid(raise_exception=True)
         limit, offset = page.validated_data["limit"], page.validated_data["offset"]
-        matches = self.matches(request, k=limit + 1, offset=offset)
-        return ranked_response(request, matches, limit=limit, offset=offset, item=api.ProductMatchSerializer)
+        matches, headers = self.matches(request, k=limit + 1, offset=offset, shown=limit)
+        return ranked_response(
+            request, matches, limit=limit, offset=offset, item=api.ProductMatchSerializer, headers=headers
+        )
 
     @staticmethod
-    def matches(request: Request, *, k: int, offset: int) -> list[ProductMatch]:
+    def matches(request: Request, *, k: int, offset: int, shown: int) -> Ranked:
         query = _validated(api.PhotoSearchSerializer, request.data)
-        return search_by_image(
+        matches = search_by_image(
             upload=query.get("image"),
             k=k,
             offset=offset,
@@ -87,4 +108,14 @@ class PhotoSearchView(APIView):
             crop=query.get("crop"),
             liked_ids=query.get("liked", ()),
             disliked_ids=query.get("disliked", ()),
+        )
+        return _recorded(
+            request,
+            matches,
+            shown=shown,
+            where=query["filter"],
+            liked_ids=query.get("liked", ()),
+            disliked_ids=query.get("disliked", ()),
+            photo=query.get("image"),
+            cropped=query.get("crop") is not None,
         )

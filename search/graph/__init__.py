@@ -7,9 +7,18 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from search.graph.base import GraphStore, GraphUnavailable, ImageHit, ImageRecord, Neighbour, ProductRecord
+from search.graph.base import (
+    GraphMisconfigured,
+    GraphStore,
+    GraphUnavailable,
+    ImageHit,
+    ImageRecord,
+    Neighbour,
+    ProductRecord,
+)
 
 __all__ = [
+    "GraphMisconfigured",
     "GraphStore",
     "GraphUnavailable",
     "ImageHit",

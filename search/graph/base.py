@@ -19,7 +19,17 @@ class GraphUnavailable(ServiceError, RuntimeError):
     http_status = 503
     code = "search_unavailable"
     public_message = "Search is temporarily unavailable. Please try again in a minute."
-    retry_after_s = 30
+    retry_after_s: int | None = 30
+
+
+class GraphMisconfigured(GraphUnavailable):
+    """The graph store refuses Lookalike's settings (wrong password, unknown database): no retry helps.
+    Still a GraphUnavailable, so catalog writes go on and sync once the settings are fixed."""
+
+    http_status = 500
+    code = "search_misconfigured"
+    public_message = "Search is misconfigured on the server."
+    retry_after_s = None
 
 
 @dataclass(frozen=True)
@@ -105,11 +115,23 @@ class GraphStore(ABC):
         """The stored vectors of a product's images made by `model`."""
 
     @abstractmethod
-    def upsert_products(self, products: Sequence[ProductRecord]) -> None: ...
+    def upsert_products(self, products: Sequence[ProductRecord]) -> None:
+        """Products' properties, including the filter properties of their image nodes in every model: the
+        one call that makes a product or category change (name, slug, price, stock) reach searches."""
+
+    @abstractmethod
+    def products_with_stale_filters(self, products: Sequence[ProductRecord]) -> set[int]:
+        """Of these products (as the catalog has them), those whose filter properties (category, price,
+        stock) differ in the graph, on the product or on any image searches filter by."""
 
     @abstractmethod
     def upsert_images(self, images: Sequence[ImageRecord]) -> None:
         """MERGE each image node (one per image and model) and its HAS_IMAGE link."""
+
+    def upsert_batch(self, *, products: Sequence[ProductRecord], images: Sequence[ImageRecord]) -> None:
+        """A worker's batch: the products, then their images. Stores that can, do it in one round trip."""
+        self.upsert_products(products)
+        self.upsert_images(images)
 
     @abstractmethod
     def delete_images(self, image_ids: Sequence[int]) -> None:

@@ -70,6 +70,17 @@ class InMemoryGraphStore(GraphStore):
     def upsert_products(self, products: Sequence[ProductRecord]) -> None:
         self.product_nodes.update({p.product_id: p for p in products})
 
+    def products_with_stale_filters(self, products: Sequence[ProductRecord]) -> set[int]:
+        # Images here read their product's record, so only the product itself can be stale.
+        def filters(p: ProductRecord) -> tuple[object, ...]:
+            return (p.category, p.category_slug, float(p.price), p.in_stock)
+
+        return {
+            p.product_id
+            for p in products
+            if p.product_id in self.product_nodes and filters(self.product_nodes[p.product_id]) != filters(p)
+        }
+
     def upsert_images(self, images: Sequence[ImageRecord]) -> None:
         for image in images:  # Neo4j MERGEs the product: a bare node until its properties are upserted
             self.product_nodes.setdefault(image.product_id, _bare_product(image.product_id))

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
@@ -26,8 +25,8 @@ def _record(product_id: int = 1) -> SearchRecord:
     )
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_background_writer_stores_events_after_the_request():
+def test_the_background_writer_stores_events_after_the_request(rows_kept_across_flush, transactional_db):
+    # The writer's thread has its own connection: the events must be committed, hence a transactional test.
     background = writer.BackgroundWriter(size=100)
     for _ in range(30):
         background.submit(_record())

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from catalog.models import Product
-from search.graph import GraphUnavailable
+from search.graph import GraphMisconfigured, GraphUnavailable
 from tests.conftest import jpeg_bytes
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -108,6 +108,19 @@ def test_search_is_503_with_retry_after_when_the_graph_is_down(api, demo_catalog
     response = api.post("/api/v1/search/", {"image": upload}, format="multipart")
     assert response.status_code == 503 and response["Retry-After"] == "30"
     assert response.json()["error"]["code"] == "search_unavailable"
+
+
+def test_search_is_500_without_retry_when_the_graph_refuses_the_settings(api, demo_catalog, monkeypatch):
+    from search import similarity
+
+    def misconfigured(*args, **kwargs):
+        raise GraphMisconfigured("simulated wrong password")
+
+    monkeypatch.setattr(similarity, "products_nearest", misconfigured)
+    upload = SimpleUploadedFile("a.jpg", jpeg_bytes(), content_type="image/jpeg")
+    response = api.post("/api/v1/search/", {"image": upload}, format="multipart")
+    assert response.status_code == 500 and "Retry-After" not in response
+    assert response.json()["error"]["code"] == "search_misconfigured"
 
 
 def test_writes_are_refused_to_anonymous_clients(api, demo_catalog):

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from neomodel import db as neo4j_db
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from catalog.models import Category, Product, ProductImage
 from tests.conftest import jpeg_bytes
+from tests.integration.graph_cypher import cypher
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -20,7 +20,7 @@ def staff_api(admin_user) -> APIClient:
 
 
 def _product_node(product_id: int):
-    rows, _ = neo4j_db.cypher_query(
+    rows = cypher(
         "MATCH (p:Product {product_id: $id}) OPTIONAL MATCH (p)-[:HAS_IMAGE]->(i) RETURN p.price, collect(i.image_id)",
         {"id": product_id},
     )

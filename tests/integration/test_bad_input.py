@@ -10,13 +10,13 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from neomodel import db as neo4j_db
 from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from catalog.models import Category, Product, ProductImage, SyncStatus
 from tests import images
+from tests.integration.graph_cypher import cypher
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -58,10 +58,10 @@ def staff_api(admin_user) -> APIClient:
 
 
 def _graph_counts() -> tuple[int, int, int]:
-    [[nodes, relationships, labels]] = neo4j_db.cypher_query(
+    [[nodes, relationships, labels]] = cypher(
         "CALL () { MATCH (n) RETURN count(n) AS nodes } CALL () { MATCH ()-[r]->() RETURN count(r) AS rels } "
         "CALL () { MATCH (n) UNWIND labels(n) AS l RETURN count(DISTINCT l) AS labels } RETURN nodes, rels, labels"
-    )[0]
+    )
     return nodes, relationships, labels
 
 

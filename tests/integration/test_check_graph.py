@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import CommandError, call_command
-from neomodel import db as neo4j_db
 
-from catalog.models import ProductImage
+from catalog.models import Product, ProductImage
 from search.consistency import graph_drift_find, graph_drift_fix
 from search.embeddings import backbone_get
+from tests.integration.graph_cypher import cypher
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -17,7 +17,7 @@ ORPHAN_ID = 990_000_001
 
 
 def _cypher(query: str, **params) -> list:
-    return neo4j_db.cypher_query(query, params)[0]
+    return cypher(query, params)
 
 
 @pytest.fixture
@@ -58,7 +58,22 @@ def drifted_graph(demo_catalog, neo4j_graph):
         model=BACKBONE.name,
         pid=missing.product_id,
     )
-    yield {"missing": missing, "stale": stale, "short": short, "misplaced": misplaced, "doubled": doubled}
+    # Filter values the vector index filters on, lagging behind the catalog (a missed price change, a
+    # category renamed while Neo4j was down): on one product's images, and on another product's node.
+    used = {i.product_id for i in (missing, stale, short, misplaced, doubled, third_product)} | {
+        other_product
+    }
+    price_lag, category_lag = Product.objects.exclude(pk__in=used).order_by("pk")[:2]
+    _cypher("MATCH (:Product {product_id: $id})-[:HAS_IMAGE]->(i:Image) SET i.price = -1.0", id=price_lag.pk)
+    _cypher("MATCH (p:Product {product_id: $id}) SET p.category_slug = 'renamed-away'", id=category_lag.pk)
+    yield {
+        "missing": missing,
+        "stale": stale,
+        "short": short,
+        "misplaced": misplaced,
+        "doubled": doubled,
+        "filter_lag": {price_lag.pk, category_lag.pk},
+    }
     graph_drift_fix(drift=graph_drift_find(backbone=BACKBONE), backbone=BACKBONE)
 
 
@@ -70,6 +85,7 @@ def test_drift_made_in_neo4j_is_found(drifted_graph):
     assert drift.wrong_dimension_images == {drifted_graph["short"].pk}
     assert drift.misplaced_images == {drifted_graph["misplaced"].pk, drifted_graph["doubled"].pk}
     assert drift.orphan_products == drift.orphan_images == {ORPHAN_ID}
+    assert drift.stale_products >= drifted_graph["filter_lag"]
     source = drifted_graph["missing"].product_id
     assert {(e.source_id, e.target_id) for e in drift.dangling_edges} >= {
         (source, ORPHAN_ID),

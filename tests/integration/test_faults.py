@@ -15,11 +15,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from neomodel import db as neo4j_db
 
 from catalog.models import Product, ProductImage, SyncStatus
 from search.indexing import orphans_remove
 from tests.conftest import graph_image_ids, graph_product_ids
+from tests.integration.graph_cypher import cypher
 from tests.integration.test_graph_sync import ROOT, _neo4j
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -42,7 +42,7 @@ def _photo_folder(grocery_dir: Path, folder: Path, count: int, skip: int = 0) ->
 
 def _image_links(image_ids: list[int]) -> dict[int, int]:
     """How many products each image node hangs off: exactly one when nothing was projected twice."""
-    rows, _ = neo4j_db.cypher_query(
+    rows = cypher(
         "MATCH (i:Image) WHERE i.image_id IN $ids OPTIONAL MATCH (p:Product)-[r:HAS_IMAGE]->(i) "
         "RETURN i.image_id, count(r)",
         {"ids": image_ids},
@@ -122,6 +122,8 @@ def subprocess_catalog(tmp_path, neo4j_graph):
         "LOOKALIKE_MEDIA_ROOT": str(tmp_path / "media"),
         "DJANGO_SECRET_KEY": "test-only-not-secret",
         "LOOKALIKE_NEO4J_INSTANCE": "test",
+        # No worker here: the import embeds in-process, as it did before the queue (tested in test_workers.py).
+        "LOOKALIKE_TASK_BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
     }
     migrate = _manage(env, "migrate", "--noinput")
     assert migrate.wait(timeout=300) == 0, migrate.stdout.read().decode()

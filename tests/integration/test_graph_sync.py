@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from neomodel import db as neo4j_db
 from rest_framework.test import APIClient
 
 from catalog.models import ProductImage, SyncStatus
 from tests.conftest import graph_product_ids
 from tests.factories import image_add_from_path, product_make
+from tests.integration.graph_cypher import cypher
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _image_node(image_id: int):
-    rows, _ = neo4j_db.cypher_query(
+    rows = cypher(
         "MATCH (p:Product)-[:HAS_IMAGE]->(i:Image {image_id: $id}) RETURN p.product_id, i.path, i.model, i.embeddings",
         {"id": image_id},
     )
@@ -79,7 +79,7 @@ def _api_search(image: ProductImage):
 
 def _neo4j(action: str) -> None:
     subprocess.run(
-        [str(ROOT / "scripts" / "neo4j"), action, "test"], check=True, capture_output=True, timeout=180
+        [str(ROOT / "scripts" / "neo4j"), action, "test"], check=True, capture_output=True, timeout=400
     )
 
 

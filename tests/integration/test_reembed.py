@@ -9,11 +9,11 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from neomodel import db as neo4j_db
 
 from catalog.models import ProductImage
 from search.embeddings import embedder_get, image_decode, vector_from_bytes
 from search.similarity import product_similar_list, search_by_image
+from tests.integration.graph_cypher import cypher
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -29,7 +29,7 @@ def _top_names(grocery_dir, path: str) -> list[str]:
 
 
 def _image_nodes_by_model() -> dict[str, int]:
-    rows, _ = neo4j_db.cypher_query("MATCH (i:Image) RETURN i.model, count(*)")
+    rows = cypher("MATCH (i:Image) RETURN i.model, count(*)")
     return dict(rows)
 
 
@@ -68,7 +68,7 @@ def test_reembed_switches_backbones_without_mixing_and_back(
             assert top == _exact_best_product(grocery_dir, path, second_backbone.name)
         product_id = demo_catalog["Carrots"]
         assert product_similar_list(product_id=product_id, limit=8)
-        rows, _ = neo4j_db.cypher_query("MATCH ()-[r:SIMILAR_TO]->() RETURN DISTINCT r.model")
+        rows = cypher("MATCH ()-[r:SIMILAR_TO]->() RETURN DISTINCT r.model")
         assert rows == [[second_backbone.name]]
     finally:
         settings.LOOKALIKE_BACKBONE = "efficientnet_lite0"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from neomodel import db as neo4j_db
 
 from catalog.importers import grocery_store_query_photos
 from search.embeddings import embedder_active, image_decode
 from search.similarity import product_similar_list, search_by_image
 from tests.integration.conftest import SHOP_PHOTOS_PER_PRODUCT
+from tests.integration.graph_cypher import cypher
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -53,7 +53,7 @@ def test_the_seed_articles_full_scan_query_runs_on_our_graph_and_agrees(demo_cat
     """The seed ranked with gds.similarity.cosine over every :Image; the built-in function stands in for GDS."""
     path = grocery_dir / "train/Packages/Juice/Bravo-Apple-Juice/Bravo-Apple-Juice_010.jpg"
     vector = embedder_active().embed_one(image_decode(str(path), max_pixels=10**8))
-    rows, _ = neo4j_db.cypher_query(
+    rows = cypher(
         """
         MATCH (i:Image)
         WITH i, vector.similarity.cosine(i.embeddings, $embedding) AS score

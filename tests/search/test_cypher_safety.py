@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-import search.graph.neo4j as neo4j_store
+import search.graph.neo4j_schema as neo4j_schema
 
-SOURCE = Path(neo4j_store.__file__)
+STORE_MODULES = sorted(Path(neo4j_schema.__file__).parent.glob("neo4j_*.py"))
+# The connection's three ways to run a query; every call of them must show its query.
+QUERY_METHODS = {"self.db.read", "self.db.write", "self.db.autocommit"}
 
 
 def _module_string_constants(tree: ast.Module) -> set[str]:
@@ -25,7 +27,8 @@ def _module_string_constants(tree: ast.Module) -> set[str]:
 
 
 # Labels and index names cannot be parameters; these functions let only [A-Za-z0-9_] names through.
-VALIDATORS = {"_model_label", "vector_index_name", "_checked_identifier"}
+# `index_where` joins only fixed predicate fragments (SEARCH's WHERE cannot take "no filter" as a null).
+VALIDATORS = {"model_label", "vector_index_name", "checked_identifier", "index_where"}
 
 
 def _is_fixed(expression: ast.expr, constants: set[str]) -> bool:
@@ -39,40 +42,60 @@ def _is_fixed(expression: ast.expr, constants: set[str]) -> bool:
     return False
 
 
+def _imported_constants(tree: ast.Module) -> set[str]:
+    # PRODUCT_FILTER and friends are shared between the store's modules: upper-case names imported from them.
+    return {
+        alias.asname or alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("search.graph.neo4j_")
+        for alias in node.names
+        if alias.name.isupper()
+    }
+
+
 def test_model_names_are_validated_before_they_reach_cypher():
     with pytest.raises(ValueError):
-        neo4j_store.vector_index_name("x) DETACH DELETE n //")
+        neo4j_schema.vector_index_name("x) DETACH DELETE n //")
     with pytest.raises(ValueError):
-        neo4j_store._checked_identifier("a`b")
-    assert neo4j_store.vector_index_name("efficientnet_lite0") == "image_embeddings_efficientnet_lite0"
+        neo4j_schema.checked_identifier("a`b")
+    assert neo4j_schema.vector_index_name("efficientnet_lite0") == "image_embeddings_efficientnet_lite0"
+
+
+def test_the_index_filter_is_assembled_from_fixed_fragments_only():
+    from search.graph.base import ProductFilter
+    from search.graph.neo4j_search import index_where
+
+    assert index_where(ProductFilter()) == ""
+    assert index_where(ProductFilter(exclude_ids=(1,))) == ""
+    assert index_where(ProductFilter(category_slug="x'; MATCH (n) DETACH DELETE n //", in_stock=False)) == (
+        "WHERE node.category_slug = $f_category AND node.in_stock = $f_in_stock"
+    )
+    assert index_where(ProductFilter(min_price=1.0, max_price=2.0)) == (
+        "WHERE node.price >= $f_min_price AND node.price <= $f_max_price"
+    )
 
 
 def test_every_query_is_a_literal_or_an_f_string_of_constants():
-    tree = ast.parse(SOURCE.read_text())
-    constants = _module_string_constants(tree)
-    # `_query` itself passes its `cypher` argument on; every other call must show its query.
-    [query_function] = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_query"]
-    pass_through = {id(n) for n in ast.walk(query_function)}
-    calls = [
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and ast.unparse(node.func) in {"_query", "db.cypher_query"}
-        and node.args
-        and id(node) not in pass_through
-    ]
-    assert len(calls) >= 15
-    for call in calls:
-        query = call.args[0]
-        assert isinstance(query, (ast.Constant, ast.JoinedStr)), ast.unparse(call)
-        if isinstance(query, ast.JoinedStr):
-            for value in query.values:
-                if isinstance(value, ast.FormattedValue):
-                    assert _is_fixed(value.value, constants), ast.unparse(call)
+    calls = 0
+    for source in STORE_MODULES:
+        tree = ast.parse(source.read_text())
+        constants = _module_string_constants(tree) | _imported_constants(tree)
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and ast.unparse(node.func) in QUERY_METHODS and node.args):
+                continue
+            calls += 1
+            query = node.args[0]
+            assert isinstance(query, (ast.Constant, ast.JoinedStr)), f"{source.name}: {ast.unparse(node)}"
+            if isinstance(query, ast.JoinedStr):
+                for value in query.values:
+                    if isinstance(value, ast.FormattedValue):
+                        assert _is_fixed(value.value, constants), f"{source.name}: {ast.unparse(node)}"
+    assert calls >= 25
 
 
-def test_no_percent_or_format_string_building_in_the_store():
-    tree = ast.parse(SOURCE.read_text())
+@pytest.mark.parametrize("source", STORE_MODULES, ids=lambda p: p.name)
+def test_no_percent_or_format_string_building_in_the_store(source):
+    tree = ast.parse(source.read_text())
     percent = [
         n
         for n in ast.walk(tree)

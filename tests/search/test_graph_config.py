@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.graph.neo4j import bolt_target
+from search.graph.neo4j_connection import bolt_target
 
 
 @pytest.mark.parametrize(

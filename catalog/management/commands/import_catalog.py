@@ -1,4 +1,5 @@
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -8,7 +9,7 @@ from catalog.models import ProductImage, SyncStatus
 from catalog.services import catalog_row_import
 from search.indexing import images_sync
 from search.progress import interruptible, progress_bar
-from search.tasks import sync_deferred
+from search.tasks import images_sync_enqueue, sync_deferred, tasks_run_in_process
 
 
 class Command(BaseCommand):
@@ -36,9 +37,12 @@ class Command(BaseCommand):
 
         added, problems = 0, []
         # Each row commits on its own and imported images are skipped, so an interrupted import resumes.
+        # With the queue, each row's sync is queued as it commits, so workers start while the import runs;
+        # in-process, syncing waits for the end and goes in batches.
+        queue = not tasks_run_in_process()
         with (
             interruptible(),
-            sync_deferred(),
+            nullcontext() if queue else sync_deferred(),
             progress_bar(total=len(rows), description="Importing") as update,
         ):
             for row in rows:
@@ -51,6 +55,16 @@ class Command(BaseCommand):
         pending = list(
             ProductImage.objects.exclude(sync_status=SyncStatus.SYNCED).values_list("pk", flat=True)
         )
+        if queue:
+            queued = images_sync_enqueue(pending)  # those an interrupted earlier run left unqueued
+            self.stdout.write(
+                f"Imported {added} new images from {len(rows)} rows ({len(rows) - added - len(problems)} already "
+                f"there). {len(pending)} images wait for `manage.py sync_worker` to embed and sync them"
+                f"{f' ({queued} queued again from an earlier run)' if queued else ''}."
+            )
+            for problem in problems:
+                self.stdout.write(f"  skipped {problem}")
+            return
         started = time.perf_counter()
         with interruptible(), progress_bar(total=len(pending), description="Embedding and syncing") as update:
             report = images_sync(pending, progress=update)

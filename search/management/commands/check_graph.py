@@ -1,17 +1,17 @@
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from search.consistency import Drift, graph_drift_find, graph_drift_fix, serving_mismatch
-from search.embeddings import backbone_get
 from search.graph import GraphUnavailable
 from search.progress import progress_bar
+from search.versions import version_checked
 
 
 class Command(BaseCommand):
     help = (
         "Compare the catalog with the Neo4j graph: missing, orphaned and stale products (properties such as "
-        "name, category or price that differ), missing, orphaned, misplaced, stale-model and wrong-dimension "
-        "images, and dangling SIMILAR_TO edges. --fix repairs them. Exits non-zero while drift remains."
+        "name, category or price that differ, on the product or its image nodes), missing, orphaned, "
+        "misplaced, stale-model and wrong-dimension images, and dangling SIMILAR_TO edges. --fix repairs "
+        "them. Exits non-zero while drift remains."
     )
 
     def add_arguments(self, parser):
@@ -20,8 +20,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, fix: bool, **options):
-        backbone = backbone_get(settings.LOOKALIKE_BACKBONE)
         try:
+            backbone = version_checked()
             drift = graph_drift_find(backbone=backbone)
             self._report("Found", drift)
             if fix and drift.total:

@@ -1,0 +1,277 @@
+"""Fitting the catalog projection and serving it without ever serving mixed vectors.
+
+`projection_refit` fits a projection (search/projection.py) on the raw backbone vectors stored in the
+database, grouped by product (the CNN never runs), stores it as a new ProjectionFit, then builds its
+version beside the served one: every image re-projected into the fit's own graph label and vector index,
+its SIMILAR_TO lists, then one write switches searches over and the old version is dropped. Images saved
+meanwhile are written to both versions by indexing (search/versions.py `versions_indexed`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django_tasks import task
+
+from catalog.models import ProductImage, SyncStatus
+from search.embeddings import backbone_get, vector_from_bytes, vector_to_bytes
+from search.graph import graph_store
+from search.indexing import images_project, schema_forget
+from search.models import FitStatus, ProjectionFit
+from search.projection import DEFAULT_DIMENSIONS, DEFAULT_SHRINKAGE, Projection, projection_fit
+from search.serving import SWITCH_GRACE_S, serving_forget
+from search.similar_edges import similar_rebuild_all
+from search.versions import version_backbone, version_fit_id, versions_forget
+
+ProgressFactory = Callable[[int, str, str], AbstractContextManager[Callable[[int], None]]]
+PROJECT_CHUNK = 500
+
+
+class FitRefused(RuntimeError):
+    """Fitting now would serve an incomplete catalog."""
+
+
+@dataclass
+class FitReport:
+    fit: ProjectionFit | None  # None: the raw backbone is served
+    previous_version: str | None
+    images: int = 0
+    products_linked: int = 0
+
+
+def projection_load(*, fit_id: int) -> Projection | None:
+    fit = ProjectionFit.objects.get(pk=fit_id)
+    if fit.matrix is None:
+        return None
+    dimensions = backbone_get(fit.backbone).dimensions
+    return Projection(
+        mean=vector_from_bytes(fit.mean).copy(),
+        matrix=vector_from_bytes(fit.matrix).reshape(dimensions, fit.dimensions).copy(),
+        grouping=fit.grouping,  # type: ignore[arg-type]
+        groups=fit.groups,
+    )
+
+
+def _embedded_images(backbone: str):
+    return ProductImage.objects.filter(embedding_model=backbone, embedding__isnull=False).exclude(
+        sync_status=SyncStatus.FAILED
+    )
+
+
+def projection_fit_create(
+    *, shrinkage: float = DEFAULT_SHRINKAGE, dimensions: int | None = DEFAULT_DIMENSIONS
+) -> ProjectionFit:
+    """Fit on every embedded image of the configured backbone; stored as `building` (not yet served)."""
+    backbone = settings.LOOKALIKE_BACKBONE
+    started = time.perf_counter()
+    versions_forget()
+    rows = list(
+        _embedded_images(backbone)
+        .order_by("pk")
+        .values_list("product_id", "product__category_id", "embedding")
+    )
+    vectors = np.stack([vector_from_bytes(e) for _, _, e in rows]) if rows else np.zeros((0, 0))
+    projection = None
+    if rows:
+        projection = projection_fit(
+            vectors,
+            products=[p for p, _, _ in rows],
+            categories=[c for _, c, _ in rows],
+            shrinkage=shrinkage,
+            dimensions=dimensions,
+        )
+    return ProjectionFit.objects.create(
+        backbone=backbone,
+        grouping=projection.grouping if projection else "identity",
+        shrinkage=shrinkage,
+        dimensions=projection.dimensions if projection else backbone_get(backbone).dimensions,
+        groups=projection.groups if projection else 0,
+        products=len({p for p, _, _ in rows}),
+        images=len(rows),
+        mean=vector_to_bytes(projection.mean) if projection else None,
+        matrix=vector_to_bytes(projection.matrix.ravel()) if projection else None,
+        fit_seconds=time.perf_counter() - started,
+    )
+
+
+@contextmanager
+def _no_bar(total: int, description: str, unit: str) -> Iterator[Callable[[int], None]]:
+    yield lambda n: None
+
+
+def _recorded(fit: ProjectionFit, progress: ProgressFactory) -> ProgressFactory:
+    """`progress`, also written to the fit's row (at most once a second) for the admin to show."""
+
+    @contextmanager
+    def factory(total: int, description: str, unit: str) -> Iterator[Callable[[int], None]]:
+        ProjectionFit.objects.filter(pk=fit.pk).update(stage=description, done=0, total=total)
+        done, written = 0, time.monotonic()
+        with progress(total, description, unit) as update:
+
+            def recorded(n: int) -> None:
+                nonlocal done, written
+                done += n
+                update(n)
+                if time.monotonic() - written >= 1.0 or done >= total:
+                    ProjectionFit.objects.filter(pk=fit.pk).update(done=done)
+                    written = time.monotonic()
+
+            yield recorded
+
+    return factory
+
+
+def _version_build_and_switch(
+    *, version: str, dimensions: int, backbone: str, progress: ProgressFactory, report: FitReport
+) -> None:
+    store = graph_store()
+    ids = list(_embedded_images(backbone).order_by("pk").values_list("pk", flat=True))
+    with progress(len(ids), f"Projecting into {version}", "img") as update:
+        for start in range(0, len(ids), PROJECT_CHUNK):
+            chunk = ids[start : start + PROJECT_CHUNK]
+            images = list(ProductImage.objects.filter(pk__in=chunk).select_related("product__category"))
+            images_project(images, version=version)
+            report.images += len(images)
+            update(len(chunk))
+    with progress(1, f"Building the {version} vector index", "index") as update:
+        store.vector_index_rebuild(model=version, dimensions=dimensions)
+        update(1)
+    product_ids = sorted(set(_embedded_images(backbone).values_list("product_id", flat=True)))
+    with progress(len(product_ids), "Similar items", "product") as update:
+        report.products_linked = similar_rebuild_all(product_ids=product_ids, model=version, progress=update)
+    store.serving_switch(version)
+
+
+def _others_drop(version: str) -> None:
+    serving_forget()
+    time.sleep(SWITCH_GRACE_S)  # other processes may still search the old version until their cache expires
+    store = graph_store()
+    for model in sorted(store.image_models() - {version}):
+        store.model_drop(model)
+        schema_forget(model)
+
+
+def projection_serve(*, fit: ProjectionFit, progress: ProgressFactory) -> FitReport:
+    """Build the fit's version beside the served one, switch in one write, drop the old version."""
+    report = FitReport(fit=fit, previous_version=graph_store().serving_model())
+    _version_build_and_switch(
+        version=fit.version,
+        dimensions=fit.dimensions,
+        backbone=fit.backbone,
+        progress=_recorded(fit, progress),
+        report=report,
+    )
+    ProjectionFit.objects.filter(status=FitStatus.SERVED).update(status=FitStatus.RETIRED)
+    ProjectionFit.objects.filter(pk=fit.pk).update(
+        status=FitStatus.SERVED, served_at=timezone.now(), stage=""
+    )
+    _others_drop(fit.version)
+    return report
+
+
+def projection_off(*, progress: ProgressFactory) -> FitReport:
+    """Serve the configured backbone's raw vectors again (no projection), by the same build-and-switch."""
+    backbone = settings.LOOKALIKE_BACKBONE
+    report = FitReport(fit=None, previous_version=graph_store().serving_model())
+    if report.previous_version != backbone:
+        _version_build_and_switch(
+            version=backbone,
+            dimensions=backbone_get(backbone).dimensions,
+            backbone=backbone,
+            progress=progress,
+            report=report,
+        )
+    ProjectionFit.objects.filter(status=FitStatus.SERVED).update(status=FitStatus.RETIRED)
+    _others_drop(backbone)
+    return report
+
+
+def projection_refit(
+    *,
+    progress: ProgressFactory,
+    shrinkage: float = DEFAULT_SHRINKAGE,
+    dimensions: int | None = DEFAULT_DIMENSIONS,
+) -> FitReport:
+    served = graph_store().serving_model()
+    if served and version_backbone(served) != settings.LOOKALIKE_BACKBONE:
+        raise FitRefused(
+            f"The graph serves {served} but the configured backbone is {settings.LOOKALIKE_BACKBONE}: "
+            "run `manage.py reembed` first, then fit."
+        )
+    fit = projection_fit_create(shrinkage=shrinkage, dimensions=dimensions)
+    try:
+        return projection_serve(fit=fit, progress=progress)
+    except BaseException as exc:  # interrupted or the graph went away: never left `building`
+        ProjectionFit.objects.filter(pk=fit.pk).update(status=FitStatus.FAILED, error=repr(exc)[:2000])
+        store = graph_store()
+        if store.serving_model() != fit.version:
+            try:
+                store.model_drop(fit.version)
+                schema_forget(fit.version)
+            except Exception:  # noqa: BLE001 - the graph may be down; check_graph drops it later
+                pass
+        raise
+
+
+# The admin suggests a refit once this share of the fitted images has been added, changed or removed.
+REFIT_SUGGESTED_SHARE = 0.2
+
+
+@dataclass(frozen=True)
+class ServedFit:
+    """The served version and how far the catalog has moved from its fit (for the admin)."""
+
+    version: str | None
+    fit: ProjectionFit | None
+    products_now: int
+    images_now: int
+    images_changed: int  # embedded or re-synced since the fit, plus those removed since
+
+    @property
+    def changed_percent(self) -> int:
+        return round(100 * self.images_changed / max(self.fit.images if self.fit else 0, 1))
+
+    @property
+    def refit_suggested(self) -> bool:
+        if self.fit is None:
+            return self.images_now > 0
+        return self.images_changed >= REFIT_SUGGESTED_SHARE * max(self.fit.images, 1)
+
+
+def fit_served_get(*, version: str | None) -> ServedFit:
+    fit_id = version_fit_id(version) if version else None
+    fit = ProjectionFit.objects.filter(pk=fit_id).first() if fit_id is not None else None
+    backbone = version_backbone(version) if version else settings.LOOKALIKE_BACKBONE
+    images = _embedded_images(backbone)
+    totals = images.aggregate(images=Count("pk"), products=Count("product_id", distinct=True))
+    if fit is None:
+        changed = totals["images"]
+    else:
+        changed_or_new = images.filter(synced_at__gt=fit.fitted_at).count()
+        removed = max(0, fit.images - (totals["images"] - changed_or_new))
+        changed = changed_or_new + removed
+    return ServedFit(
+        version=version,
+        fit=fit,
+        products_now=totals["products"],
+        images_now=totals["images"],
+        images_changed=changed,
+    )
+
+
+@task()
+def projection_refit_task() -> None:
+    projection_refit(progress=_no_bar)
+
+
+def projection_refit_on_commit() -> None:
+    """The staff action: fit and serve after commit (its progress is recorded on the fit's row)."""
+    transaction.on_commit(lambda: projection_refit_task.enqueue())

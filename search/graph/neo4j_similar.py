@@ -1,0 +1,102 @@
+"""SIMILAR_TO upkeep: each product's list of similar items per model, and the reverse offers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from search.graph.base import Neighbour, ProductFilter, SimilarEdge
+from search.graph.neo4j_connection import Neo4jConnection
+from search.graph.neo4j_search import PRODUCT_FILTER, filter_params
+
+
+class Neo4jSimilarItems:
+    """Mixed into Neo4jGraphStore."""
+
+    db: Neo4jConnection
+
+    def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour], *, model: str) -> None:
+        self.db.write(
+            """
+            MATCH (p:Product {product_id: $product_id})
+            OPTIONAL MATCH (p)-[old:SIMILAR_TO]->() WHERE old.model = $model OR old.model IS NULL
+            DELETE old
+            WITH DISTINCT p
+            UNWIND $neighbours AS n
+            MATCH (q:Product {product_id: n.product_id})
+            MERGE (p)-[r:SIMILAR_TO {model: $model}]->(q)
+            SET r.score = n.score
+            """,
+            product_id=product_id,
+            neighbours=[vars(n) for n in neighbours],
+            model=model,
+        )
+
+    def similar_offer(
+        self, product_id: int, neighbours: Sequence[Neighbour], *, model: str, keep: int
+    ) -> None:
+        self.db.write(
+            """
+            MATCH (p:Product {product_id: $product_id})
+            UNWIND $neighbours AS n
+            MATCH (q:Product {product_id: n.product_id})
+            MERGE (q)-[r:SIMILAR_TO {model: $model}]->(p)
+            SET r.score = n.score
+            WITH DISTINCT q
+            CALL (q) {
+                MATCH (q)-[r:SIMILAR_TO {model: $model}]->()
+                WITH r ORDER BY r.score DESC SKIP $keep
+                DELETE r
+            }
+            """,
+            product_id=product_id,
+            neighbours=[vars(n) for n in neighbours],
+            model=model,
+            keep=keep,
+        )
+
+    def similar_list(
+        self,
+        product_id: int,
+        *,
+        limit: int,
+        offset: int = 0,
+        where: ProductFilter = ProductFilter(),
+        min_score: float | None = None,
+        model: str | None = None,
+    ) -> list[Neighbour]:
+        rows = self.db.read(
+            f"""
+            MATCH (:Product {{product_id: $product_id}})-[r:SIMILAR_TO]->(p:Product)
+            WHERE ($model IS NULL OR r.model = $model) AND ($min_score IS NULL OR r.score >= $min_score)
+              AND {PRODUCT_FILTER}
+            RETURN p.product_id, r.score ORDER BY r.score DESC, p.product_id SKIP $offset LIMIT $limit
+            """,
+            product_id=product_id,
+            limit=limit,
+            offset=offset,
+            min_score=min_score,
+            model=model,
+            **filter_params(where),
+        )
+        return [Neighbour(product_id=p, score=s) for p, s in rows]
+
+    def similar_sources(self, product_id: int) -> list[int]:
+        rows = self.db.read(
+            "MATCH (q:Product)-[:SIMILAR_TO]->(:Product {product_id: $product_id}) RETURN DISTINCT q.product_id",
+            product_id=product_id,
+        )
+        return [row[0] for row in rows]
+
+    def similar_edges(self) -> list[SimilarEdge]:
+        rows = self.db.read("MATCH (p)-[:SIMILAR_TO]->(q) RETURN p.product_id, q.product_id")
+        return [SimilarEdge(source_id=p, target_id=q) for p, q in rows]
+
+    def similar_delete(self, edges: Sequence[SimilarEdge]) -> None:
+        self.db.write(
+            """
+            UNWIND $pairs AS pair
+            MATCH (p:Product {product_id: pair[0]})-[r:SIMILAR_TO]->(q:Product {product_id: pair[1]})
+            DELETE r
+            """,
+            pairs=[[e.source_id, e.target_id] for e in edges],
+        )

@@ -1,0 +1,64 @@
+"""Read-only views of what the graph holds: counts for the admin, and shapes for the consistency check."""
+
+from __future__ import annotations
+
+from search.graph.base import GraphStats, ImageShape, ProductRecord
+from search.graph.neo4j_connection import Neo4jConnection
+from search.graph.neo4j_schema import vector_index_name
+
+
+class Neo4jStats:
+    """Mixed into Neo4jGraphStore."""
+
+    db: Neo4jConnection
+
+    def products(self) -> list[ProductRecord]:
+        rows = self.db.read(
+            "MATCH (p:Product) RETURN p.product_id, p.name, p.slug, p.category, p.category_slug, p.price, "
+            "p.in_stock ORDER BY p.product_id"
+        )
+        return [ProductRecord(*row) for row in rows]
+
+    def stats(self) -> GraphStats:
+        """Counts for the serving model's images and edges."""
+        serving = self.serving_model()  # type: ignore[attr-defined]  # Neo4jSchema
+        [[products, images, edges]] = self.db.read(
+            """
+            CALL () { MATCH (p:Product) RETURN count(p) AS products }
+            CALL () { MATCH (i:Image {model: $model}) RETURN count(i) AS images }
+            CALL () { MATCH ()-[r:SIMILAR_TO {model: $model}]->() RETURN count(r) AS edges }
+            RETURN products, images, edges
+            """,
+            model=serving,
+        )
+        index = serving and self.db.read(
+            "SHOW INDEXES YIELD name, state, options WHERE name = $name RETURN state, options",
+            name=vector_index_name(serving),
+        )
+        if index:
+            state, options = index[0]
+            config = options["indexConfig"]
+            described = (
+                f"{state} {config['vector.dimensions']}d {config['vector.similarity_function'].lower()}"
+            )
+        else:
+            described = "missing"
+        return GraphStats(
+            products=products,
+            images=images,
+            similar_edges=edges,
+            vector_index=described,
+            serving_model=serving,
+        )
+
+    def image_shapes(self) -> list[ImageShape]:
+        rows = self.db.read(
+            """
+            MATCH (i:Image)
+            OPTIONAL MATCH (p:Product)-[:HAS_IMAGE]->(i)
+            // An image hanging off no product, or off several, has no single owner: reported as None.
+            WITH i, count(p) AS owners, min(p.product_id) AS product_id
+            RETURN i.image_id, CASE WHEN owners = 1 THEN product_id END, i.model, coalesce(size(i.embeddings), 0)
+            """
+        )
+        return [ImageShape(image_id=i, product_id=p, model=m, dimensions=d) for i, p, m, d in rows]

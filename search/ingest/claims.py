@@ -1,0 +1,140 @@
+"""Claiming queued tasks in batches, with a lease, so a dead worker's work is taken up again.
+
+django-tasks' database backend marks a task RUNNING when a worker takes it and leaves it so forever if
+that worker dies (SIGKILL, a lost machine: upstream issue django-tasks#46). Here a claim is a lease: the
+claim time is written to the task's `started_at` (django-tasks reports it as `last_attempted_at`), a live
+worker renews it while it works, and a RUNNING task whose lease is older than `lease_s` is claimable
+again. Every later write by the claimant is conditional on its lease, so a worker that was presumed
+dead but comes back cannot overwrite the result of the worker that took its tasks over.
+
+On PostgreSQL, `SELECT ... FOR UPDATE SKIP LOCKED` lets any number of workers claim side by side without
+waiting for each other; SQLite serialises claims with an exclusive transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult, get_date_max
+from django_tasks_db.utils import exclusive_transaction
+
+
+@dataclass
+class Claim:
+    """Tasks one worker holds, and the lease stamp that proves it still holds them."""
+
+    worker_id: str
+    tasks: list[DBTaskResult]
+    leased_at: datetime
+
+    @property
+    def ids(self) -> list:
+        return [task.id for task in self.tasks]
+
+
+def _claimable(*, now: datetime, lease_s: float) -> Q:
+    ready = Q(status=TaskResultStatus.READY) & (Q(run_after=get_date_max()) | Q(run_after__lte=now))
+    lease_expired = Q(status=TaskResultStatus.RUNNING, started_at__lt=now - timedelta(seconds=lease_s))
+    return ready | lease_expired
+
+
+def tasks_claim(
+    *,
+    worker_id: str,
+    limit: int,
+    lease_s: float,
+    backend_name: str = "default",
+    task_paths: Sequence[str] = (),
+    exclude_task_paths: Sequence[str] = (),
+) -> Claim | None:
+    """Take up to `limit` ready (or lease-expired) tasks, highest priority and oldest first."""
+    now = timezone.now()
+    with exclusive_transaction():
+        queued = DBTaskResult.objects.filter(_claimable(now=now, lease_s=lease_s), backend_name=backend_name)
+        if task_paths:
+            queued = queued.filter(task_path__in=task_paths)
+        if exclude_task_paths:
+            queued = queued.exclude(task_path__in=exclude_task_paths)
+        tasks = list(queued.select_for_update(skip_locked=True)[:limit])
+        for task in tasks:
+            task.status = TaskResultStatus.RUNNING
+            task.started_at = now
+            task.worker_ids = [*task.worker_ids, worker_id]
+        DBTaskResult.objects.bulk_update(tasks, ["status", "started_at", "worker_ids"])
+    return Claim(worker_id=worker_id, tasks=tasks, leased_at=now) if tasks else None
+
+
+def _still_held(claim: Claim, ids: Iterable | None = None):
+    return DBTaskResult.objects.filter(
+        id__in=claim.ids if ids is None else list(ids),
+        status=TaskResultStatus.RUNNING,
+        started_at=claim.leased_at,
+    )
+
+
+def lease_renew(claim: Claim) -> set:
+    """Extend the lease; returns the ids still held (others were taken over after the lease ran out)."""
+    now = timezone.now()
+    held = set(_still_held(claim).values_list("id", flat=True))
+    _still_held(claim, held).update(started_at=now)
+    claim.leased_at = now
+    claim.tasks = [task for task in claim.tasks if task.id in held]
+    return held
+
+
+@contextmanager
+def lease_kept(claim: Claim, *, every_s: float) -> Iterator[None]:
+    """Renew the claim's lease every `every_s` from a background thread while the block runs (the model and
+    Neo4j can take longer than a lease on a busy machine). Stopped before the block's results are written."""
+    stop = threading.Event()
+
+    def renew() -> None:
+        try:
+            while not stop.wait(every_s):
+                lease_renew(claim)
+        finally:
+            connection.close()  # this thread's own connection
+
+    heartbeat = threading.Thread(target=renew, name="lease-heartbeat", daemon=True)
+    heartbeat.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        heartbeat.join()
+
+
+def tasks_succeed(claim: Claim, ids: Sequence, *, return_value: object = None) -> int:
+    return _still_held(claim, ids).update(
+        status=TaskResultStatus.SUCCESSFUL,
+        finished_at=timezone.now(),
+        return_value=return_value,
+        exception_class_path="",
+        traceback="",
+    )
+
+
+def tasks_fail(claim: Claim, ids: Sequence, *, exception_class_path: str, message: str) -> int:
+    return _still_held(claim, ids).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=timezone.now(),
+        exception_class_path=exception_class_path,
+        traceback=message,
+    )
+
+
+def tasks_retry_later(claim: Claim, ids: Sequence, *, delay_s: float) -> int:
+    """Back to the queue, to run no sooner than `delay_s` from now (e.g. while Neo4j is down)."""
+    return _still_held(claim, ids).update(
+        status=TaskResultStatus.READY,
+        started_at=None,
+        run_after=timezone.now() + timedelta(seconds=delay_s),
+    )

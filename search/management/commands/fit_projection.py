@@ -1,0 +1,60 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from search.fitting import FitRefused, projection_off, projection_refit
+from search.graph import GraphUnavailable
+from search.progress import interruptible, progress_bar
+from search.projection import DEFAULT_DIMENSIONS, DEFAULT_SHRINKAGE
+
+
+def _bar(total: int, description: str, unit: str):
+    return progress_bar(total=total, description=description, unit=unit)
+
+
+class Command(BaseCommand):
+    help = (
+        "Fit the catalog projection on the stored raw embeddings (no CNN run), build its vectors, index and "
+        "similar items beside the served version, then switch searches over in one write and drop the old."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--off", action="store_true", help="Serve the raw backbone vectors again (no projection)."
+        )
+        parser.add_argument("--shrinkage", type=float, default=DEFAULT_SHRINKAGE)
+        parser.add_argument(
+            "--dimensions",
+            type=int,
+            default=DEFAULT_DIMENSIONS or 0,
+            help="LDA directions kept (0: whitening only)",
+        )
+
+    def handle(self, *args, **options):
+        if not 0 < options["shrinkage"] <= 1:
+            raise CommandError("--shrinkage must be in (0, 1].")
+        try:
+            with interruptible():
+                if options["off"]:
+                    report = projection_off(progress=_bar)
+                else:
+                    report = projection_refit(
+                        progress=_bar,
+                        shrinkage=options["shrinkage"],
+                        dimensions=options["dimensions"] or None,
+                    )
+        except FitRefused as exc:
+            raise CommandError(str(exc)) from exc
+        except GraphUnavailable as exc:
+            raise CommandError(f"{exc}. Nothing was switched; run fit_projection again when fixed.") from exc
+        fit = report.fit
+        if fit is None:
+            self.stdout.write(
+                f"Projected {report.images} images, linked {report.products_linked} products; "
+                f"switched from {report.previous_version} to {settings.LOOKALIKE_BACKBONE} (no projection)."
+            )
+            return
+        self.stdout.write(
+            f"Fitted {fit.version} ({fit.grouping} groups: {fit.groups}, {fit.dimensions}d) on {fit.products} "
+            f"products, {fit.images} images in {fit.fit_seconds:.1f} s; projected {report.images} images, linked "
+            f"{report.products_linked} products; switched from {report.previous_version} to {fit.version}."
+        )

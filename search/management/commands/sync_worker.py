@@ -1,0 +1,50 @@
+"""Works the task queue: `manage.py sync_worker`. Run one or more per machine; see the README."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+from types import FrameType
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from search.ingest.worker import SyncWorker
+
+
+class Command(BaseCommand):
+    help = (
+        "Run a worker for the task queue (the database task backend): image syncs in batches, deletes and "
+        "edits one at a time. Any number of workers, on any machines that reach the database, Neo4j and the "
+        "media storage. SIGTERM or Ctrl-C finishes the current batch, then exits."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batch-size", type=int, default=settings.LOOKALIKE_WORKER_BATCH)
+        parser.add_argument("--lease-s", type=float, default=settings.LOOKALIKE_TASK_LEASE_S)
+        parser.add_argument(
+            "--idle-sleep-s", type=float, default=1.0, help="Wait between polls of an empty queue."
+        )
+        parser.add_argument("--worker-id", default=f"{socket.gethostname()}-{os.getpid()}"[:64])
+        parser.add_argument(
+            "--exit-when-idle",
+            action="store_true",
+            help="Exit once nothing is ready (benchmarks, one-off runs).",
+        )
+
+    def handle(self, *args, batch_size: int, lease_s: float, idle_sleep_s: float, worker_id: str, **options):
+        worker = SyncWorker(
+            worker_id=worker_id, batch_size=batch_size, lease_s=lease_s, idle_sleep_s=idle_sleep_s
+        )
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            if not worker.running:
+                raise SystemExit(1)  # asked twice: stop now; the lease hands the batch to another worker
+            self.stdout.write(f"Worker {worker_id}: {signal.strsignal(signum)}, stopping after this batch")
+            worker.running = False
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        worker.run(exit_when_idle=options["exit_when_idle"])
+        self.stdout.write(f"Worker {worker_id} stopped")

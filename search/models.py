@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class FitStatus(models.TextChoices):
+    BUILDING = "building", "Building"  # its vectors, index and similar items are being written beside
+    SERVED = "served", "Served"
+    RETIRED = "retired", "Retired"  # switched away from; its graph nodes are dropped
+    FAILED = "failed", "Failed"
+
+
+class ProjectionFit(models.Model):
+    """One fit of the catalog projection (search/projection.py). The graph serves a backbone plus a fit as
+    one model key, `<backbone>__p<id>` (search/versions.py); a fit never changes once written."""
+
+    backbone = models.CharField(max_length=50)
+    grouping = models.CharField(max_length=10)  # product, category or identity
+    shrinkage = models.FloatField()
+    dimensions = models.PositiveIntegerField()  # of the projected vectors
+    groups = models.PositiveIntegerField(default=0)
+    products = models.PositiveIntegerField()  # fitted on
+    images = models.PositiveIntegerField()
+    mean = models.BinaryField(null=True, editable=False)  # float32; both null for the identity
+    matrix = models.BinaryField(null=True, editable=False)
+    status = models.CharField(max_length=10, choices=FitStatus.choices, default=FitStatus.BUILDING)
+    error = models.TextField(blank=True)
+    # Progress while building, for the admin: the stage and how far it is.
+    stage = models.CharField(max_length=100, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    fit_seconds = models.FloatField(default=0.0)
+    fitted_at = models.DateTimeField(auto_now_add=True)
+    served_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        get_latest_by = "pk"
+
+    def __str__(self) -> str:
+        return f"{self.version} ({self.grouping}, {self.dimensions}d, {self.status})"
+
+    @property
+    def version(self) -> str:
+        return f"{self.backbone}__p{self.pk}"

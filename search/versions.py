@@ -1,0 +1,105 @@
+"""Versions of the vector space: a backbone, optionally followed by a projection fit.
+
+The graph keeps one image label, vector index and SIMILAR_TO set per model key, and IndexState names the
+served one. A fit's version is such a key, `efficientnet_lite0__p3` (fit #3 over efficientnet_lite0's
+vectors), so serving a new fit is the same build-beside-and-switch as serving a new backbone. A plain
+backbone name is its identity version. The raw backbone vectors stay in the database
+(ProductImage.embedding); every vector entering the graph or a query goes through `vectors_project`.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+import numpy as np
+from django.conf import settings
+
+from search.embeddings import Backbone, backbone_get
+from search.projection import Projection, project
+
+SEPARATOR = "__p"
+
+_projections: dict[int, Projection | None] = {}
+_projections_lock = threading.Lock()
+
+
+def version_key(*, backbone: str, fit_id: int | None) -> str:
+    return backbone if fit_id is None else f"{backbone}{SEPARATOR}{fit_id}"
+
+
+def version_backbone(version: str) -> str:
+    return version.split(SEPARATOR, 1)[0]
+
+
+def version_fit_id(version: str) -> int | None:
+    _, separator, fit_id = version.partition(SEPARATOR)
+    return int(fit_id) if separator else None
+
+
+def version_projection(version: str) -> Projection | None:
+    """The fit's projection (cached: a fit never changes); None for a plain backbone or an identity fit."""
+    fit_id = version_fit_id(version)
+    if fit_id is None:
+        return None
+    with _projections_lock:
+        if fit_id not in _projections:
+            from search.fitting import projection_load
+
+            _projections[fit_id] = projection_load(fit_id=fit_id)
+        return _projections[fit_id]
+
+
+def versions_forget() -> None:
+    """Drop cached projections (a test database may reuse a rolled-back fit's id)."""
+    with _projections_lock:
+        _projections.clear()
+
+
+def version_dimensions(version: str) -> int:
+    projection = version_projection(version)
+    return backbone_get(version_backbone(version)).dimensions if projection is None else projection.dimensions
+
+
+def vectors_project(vectors: np.ndarray, *, version: str) -> np.ndarray:
+    """Raw backbone vectors (one or many) as unit vectors in `version`'s space: the one way in."""
+    return project(np.asarray(vectors, dtype=np.float32), version_projection(version))
+
+
+def versions_indexed() -> list[str]:
+    """The versions new vectors must be written to: the served one (or the configured backbone while a
+    `reembed` has yet to switch to it), and a fit being built beside it."""
+    from search.graph import graph_store
+    from search.models import FitStatus, ProjectionFit
+
+    backbone = settings.LOOKALIKE_BACKBONE
+    served = graph_store().serving_model()
+    versions = {served if served and version_backbone(served) == backbone else backbone}
+    building = ProjectionFit.objects.filter(status=FitStatus.BUILDING, backbone=backbone)
+    versions.update(fit.version for fit in building.only("pk", "backbone"))
+    return sorted(versions)
+
+
+def version_checked() -> Backbone:
+    """The version `check_graph` compares the catalog with, as a backbone named by its version key and
+    sized by its dimensions: the served version if the configured backbone made it, else that backbone."""
+    from search.graph import graph_store
+
+    backbone = backbone_get(settings.LOOKALIKE_BACKBONE)
+    served = graph_store().serving_model()
+    if not served or served == backbone.name or version_backbone(served) != backbone.name:
+        return backbone
+    return replace(backbone, name=served, dimensions=version_dimensions(served))
+
+
+def version_similar_min_score(version: str) -> float:
+    """SIMILAR_TO keeps neighbours from this cosine: the scale differs with and without a projection."""
+    if version_projection(version) is None:
+        return settings.LOOKALIKE_SIMILAR_MIN_SCORE
+    return settings.LOOKALIKE_PROJECTED_SIMILAR_MIN_SCORE
+
+
+def version_near_duplicate_min_score(version: str) -> float:
+    if version_projection(version) is None:
+        return settings.LOOKALIKE_NEAR_DUPLICATE_MIN_SCORE
+    return settings.LOOKALIKE_PROJECTED_NEAR_DUPLICATE_MIN_SCORE

@@ -1,0 +1,132 @@
+"""Filters inside the vector index, on the real Neo4j with real EfficientNet-Lite0 embeddings of the demo photos.
+
+The demo catalog's stored embeddings are loaded under a separate model key, with products given categories,
+prices and stock chosen here, so each filter's exact answer is known (NumPy over the same vectors), and the
+demo graph itself is never changed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from catalog.models import ProductImage
+from search.embeddings import vector_from_bytes
+from search.graph.base import ImageRecord, ProductFilter, ProductRecord
+from search.similarity import _nearest_product_hits
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+MODEL = "filter_test"
+FIRST_ID = 9_000_000  # far from the demo catalog's ids
+K = 10
+CATEGORIES = 5
+
+
+@pytest.fixture(scope="module")
+def filtered_graph(neo4j_graph, demo_catalog, django_db_blocker):
+    with django_db_blocker.unblock():
+        rows = list(
+            ProductImage.objects.filter(embedding__isnull=False, embedding_model="efficientnet_lite0")
+            .order_by("pk")
+            .values_list("pk", "product_id", "embedding")
+        )
+    vectors = np.stack([vector_from_bytes(bytes(e)) for _, _, e in rows]).astype(np.float32)
+    demo_products = sorted({p for _, p, _ in rows})
+    product_of_image = np.array([FIRST_ID + demo_products.index(p) for _, p, _ in rows])
+    products = {
+        FIRST_ID + n: ProductRecord(
+            product_id=FIRST_ID + n,
+            name=f"p{n}",
+            slug=f"p{n}",
+            category=f"C{n % CATEGORIES}",
+            category_slug=f"c{n % CATEGORIES}",
+            price=float(1 + (n * 7) % 50),  # 1..50
+            in_stock=n % 3 != 0,
+        )
+        for n in range(len(demo_products))
+    }
+    neo4j_graph.ensure_schema(model=MODEL, dimensions=vectors.shape[1])
+    neo4j_graph.upsert_products(list(products.values()))
+    neo4j_graph.upsert_images(
+        [
+            ImageRecord(
+                image_id=FIRST_ID + i,
+                product_id=int(product_of_image[i]),
+                path=f"filter-test/{i}",
+                embedding=vectors[i].tolist(),
+                model=MODEL,
+            )
+            for i in range(len(rows))
+        ]
+    )
+    yield {"vectors": vectors, "product_of_image": product_of_image, "products": products}
+    neo4j_graph.delete_products(list(products))
+    neo4j_graph.model_drop(MODEL)
+
+
+def _exact(graph, query: np.ndarray, where: ProductFilter) -> list[int]:
+    scores = graph["vectors"] @ query
+    ranked: list[int] = []
+    for i in np.argsort(-scores):
+        product_id = int(graph["product_of_image"][i])
+        if where.matches(graph["products"][product_id]) and product_id not in ranked:
+            ranked.append(product_id)
+    return ranked[:K]
+
+
+FILTERS = {
+    "none": ProductFilter(),
+    "category": ProductFilter(category_slug="c2"),
+    "price range": ProductFilter(min_price=10.0, max_price=20.0),
+    "in stock": ProductFilter(in_stock=True),
+    "out of stock": ProductFilter(in_stock=False),
+    "category and price": ProductFilter(category_slug="c1", max_price=30.0),
+    "category, price and stock": ProductFilter(category_slug="c3", min_price=5.0, in_stock=True),
+}
+
+
+@pytest.mark.parametrize("name", FILTERS)
+def test_filtered_search_matches_exact_numpy(filtered_graph, name):
+    where = FILTERS[name]
+    queries = filtered_graph["vectors"][::17]
+    recalls = []
+    for query in queries:
+        expected = _exact(filtered_graph, query, where)
+        hits = _nearest_product_hits(query, need=K, model=MODEL, where=where, min_score=None)
+        found = [h.product_id for h in hits]
+        assert all(where.matches(filtered_graph["products"][p]) for p in found), name
+        assert len(found) == len(expected)  # the filter never leaves the top k short
+        recalls.append(len(set(found) & set(expected)) / len(expected))
+    assert np.mean(recalls) >= 0.95, (name, np.mean(recalls))
+
+
+def test_the_index_filters_during_the_search_not_after(filtered_graph, neo4j_graph):
+    # A category holding 1/5 of the products: asking the index for K images with the filter must give K
+    # images of that category (a post-filter over K unfiltered candidates would give about K/5).
+    where = ProductFilter(category_slug="c4")
+    result = neo4j_graph.nearest_images_filtered(filtered_graph["vectors"][0], k=K, model=MODEL, where=where)
+    assert result.candidates == K and len(result.hits) == K
+    assert {filtered_graph["products"][h.product_id].category_slug for h in result.hits} == {"c4"}
+
+
+def test_product_changes_reach_the_index_filters(filtered_graph, neo4j_graph):
+    query = filtered_graph["vectors"][0]
+    product_id = int(filtered_graph["product_of_image"][0])
+    before = filtered_graph["products"][product_id]
+    moved = ProductRecord(**{**vars(before), "category": "Moved", "category_slug": "moved", "price": 999.0})
+    try:
+        assert neo4j_graph.products_with_stale_filters([moved]) == {product_id}
+        neo4j_graph.upsert_products([moved])
+        assert neo4j_graph.products_with_stale_filters([moved]) == set()
+        in_new = neo4j_graph.nearest_images_filtered(
+            query, k=K, model=MODEL, where=ProductFilter(category_slug="moved", min_price=500.0)
+        )
+        assert {h.product_id for h in in_new.hits} == {product_id}
+        in_old = neo4j_graph.nearest_images_filtered(
+            query, k=K, model=MODEL, where=ProductFilter(category_slug=before.category_slug)
+        )
+        assert product_id not in {h.product_id for h in in_old.hits}
+    finally:
+        neo4j_graph.upsert_products([before])
+    assert neo4j_graph.products_with_stale_filters([before]) == set()

@@ -1,0 +1,255 @@
+"""The queue with real `sync_worker` processes on the real PostgreSQL, the real Neo4j and real photos.
+
+The rows the workers read must be committed, so these tests write outside the test transaction (as the
+session's demo catalog does) and delete what they added afterwards.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.test import override_settings
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from catalog.models import Category, Product, ProductImage, SyncStatus
+from catalog.services import category_get_or_create, product_create, product_delete, product_image_add
+from search.graph import GraphUnavailable, graph_store
+from search.tasks import image_sync_task
+from tests.conftest import graph_image_ids
+from tests.integration.test_faults import _image_links, _photo_folder, only_local_neo4j
+from tests.integration.test_graph_sync import ROOT
+
+pytestmark = [pytest.mark.integration, pytest.mark.postgres]
+
+QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+UNFINISHED = [TaskResultStatus.READY, TaskResultStatus.RUNNING]
+
+
+@pytest.fixture
+def committed(neo4j_graph, django_db_blocker):
+    """Committed writes with the queue as the task backend; afterwards, the test's products are deleted."""
+    if connection.vendor != "postgresql":
+        pytest.skip("worker processes share the database: run on PostgreSQL (`make test` starts it)")
+    # pytest-django creates the test database only for a session with a `django_db` test (this module has one).
+    assert connection.settings_dict["NAME"].startswith("test_"), "refusing to write to a non-test database"
+    with django_db_blocker.unblock():
+        before = set(Product.objects.values_list("pk", flat=True))
+        with override_settings(TASKS=QUEUE):
+            yield
+        DBTaskResult.objects.all().delete()
+        for product in Product.objects.exclude(pk__in=before):
+            product_delete(product=product)  # the immediate backend takes it out of the graph too
+        Category.objects.filter(products__isnull=True).delete()
+
+
+@pytest.fixture
+def worker_env() -> dict[str, str]:
+    db = connection.settings_dict
+    env = {k: v for k, v in os.environ.items() if k != "LOOKALIKE_TASK_BACKEND"}
+    env.update(
+        {
+            "DATABASE_URL": f"postgres://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "LOOKALIKE_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "DJANGO_SECRET_KEY": "test-only-not-secret",
+            "LOOKALIKE_NEO4J_INSTANCE": "test",
+            # Two workers on two cores: one torch thread each (docs/benchmarks.md, "a hazard").
+            "LOOKALIKE_TORCH_THREADS": "1",
+            "LOOKALIKE_GRAPH_RETRY_S": "1",
+            "LOOKALIKE_GRAPH_RETRY_MAX_S": "4",
+        }
+    )
+    return env
+
+
+def _worker(env: dict[str, str], log: Path, worker_id: str, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "manage.py"),
+            "sync_worker",
+            "--worker-id",
+            worker_id,
+            "--idle-sleep-s",
+            "0.2",
+            *args,
+        ],
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _neo4j(action: str) -> None:
+    # Generous: on a busy shared machine the test server has taken over two minutes to start.
+    subprocess.run(
+        [str(ROOT / "scripts" / "neo4j"), action, "test"],
+        check=True,
+        capture_output=True,
+        timeout=660,
+        env={**os.environ, "NEO4J_START_TIMEOUT_S": "600"},
+    )
+
+
+def _wait_for(condition, *, timeout_s: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout_s:.0f}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def _graph_answers() -> bool:
+    try:
+        graph_store().stats()
+    except GraphUnavailable:  # a pooled connection to the stopped server fails once, then is dropped
+        return False
+    return True
+
+
+def _frozen_holding(worker: subprocess.Popen, worker_id: str) -> bool:
+    """Freeze the worker and look whether it holds claimed tasks; thaw it if not. On an idle machine a batch
+    can finish between a look and a kill: frozen (SIGSTOP), what it holds cannot change until it dies."""
+    worker.send_signal(signal.SIGSTOP)
+    if _held_by(worker_id):
+        return True
+    worker.send_signal(signal.SIGCONT)
+    return False
+
+
+def _held_by(worker_id: str) -> list:
+    running = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING)
+    return [task.id for task in running if task.worker_ids[-1:] == [worker_id]]
+
+
+def _successes_per_image() -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for task in DBTaskResult.objects.filter(
+        status=TaskResultStatus.SUCCESSFUL, task_path=image_sync_task.module_path
+    ):
+        if "synced_by" in (task.return_value or {}):
+            image_id = task.args_kwargs["kwargs"]["image_id"]
+            counts[image_id] = counts.get(image_id, 0) + 1
+    return counts
+
+
+def _apple(grocery_dir: Path) -> ProductImage:
+    photo = next((grocery_dir / "train").glob("*/*/*_001.jpg"))
+    product = product_create(name="Queued apple", price=1, category=category_get_or_create(name="Fruit"))
+    with photo.open("rb") as handle:
+        return product_image_add(product=product, file=handle, filename=photo.name)
+
+
+@pytest.mark.django_db
+def test_with_the_queue_a_save_only_enqueues(settings, grocery_dir, django_capture_on_commit_callbacks):
+    settings.TASKS = QUEUE
+    with django_capture_on_commit_callbacks(execute=True):
+        image = _apple(grocery_dir)
+
+    image.refresh_from_db()
+    assert image.sync_status == SyncStatus.PENDING and image.embedding is None  # the save did not embed
+    queued = DBTaskResult.objects.get(args_kwargs__kwargs__image_id=image.pk)
+    assert queued.status == TaskResultStatus.READY and queued.task_path == image_sync_task.module_path
+
+
+def test_a_worker_process_syncs_what_a_save_queued(committed, worker_env, grocery_dir, tmp_path, neo4j_graph):
+    image = _apple(grocery_dir)
+    assert image.pk not in graph_image_ids(neo4j_graph)
+
+    worker = _worker(worker_env, tmp_path / "worker.log", "only", "--exit-when-idle")
+    assert worker.wait(timeout=300) == 0, (tmp_path / "worker.log").read_text()
+
+    image.refresh_from_db()
+    assert image.sync_status == SyncStatus.SYNCED and image.embedding_model == settings.LOOKALIKE_BACKBONE
+    assert _image_links([image.pk]) == {image.pk: 1}
+    assert _successes_per_image() == {image.pk: 1}
+
+
+@pytest.mark.neo4j_restart
+@only_local_neo4j
+def test_workers_killed_and_neo4j_stopped_mid_import_end_with_every_image_synced_once(
+    committed, worker_env, grocery_dir, tmp_path, neo4j_graph
+):
+    folder = _photo_folder(grocery_dir, tmp_path / "photos", 40)
+    existing = set(ProductImage.objects.values_list("pk", flat=True))
+    call_command("import_catalog", str(folder))  # with the queue: saves and queues, embeds nothing
+    images = set(ProductImage.objects.values_list("pk", flat=True)) - existing
+    poison_product = product_create(name="Poison", price=1, category=category_get_or_create(name="Fruit"))
+    poison = product_image_add(
+        product=poison_product, file=io.BytesIO(b"\xff\xd8\xff not a jpeg"), filename="p.jpg"
+    )
+    assert len(images) == 40 and DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 41
+    lease = ("--batch-size", "8", "--lease-s", "6")
+
+    # One worker takes batches; SIGKILL it while it holds one, after it has synced at least one.
+    doomed = _worker(worker_env, tmp_path / "doomed.log", "doomed", *lease)
+    try:
+        _wait_for(
+            lambda: (
+                ProductImage.objects.filter(sync_status=SyncStatus.SYNCED).exists()
+                and _frozen_holding(doomed, "doomed")
+            ),
+            timeout_s=300,
+            what="the first worker to sync a batch and be caught holding the next",
+        )
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(timeout=30)
+    finally:
+        doomed.kill()
+    orphaned = _held_by("doomed")
+    assert orphaned, "the killed worker held no tasks"
+
+    # Neo4j goes away; two more workers start and keep finding it down: their batches wait and retry.
+    _neo4j("stop")
+    workers = [_worker(worker_env, tmp_path / f"w{n}.log", f"w{n}", *lease) for n in (1, 2)]
+    try:
+        try:
+            _wait_for(
+                lambda: DBTaskResult.objects.filter(
+                    status=TaskResultStatus.READY, run_after__year__lt=9999
+                ).exists(),
+                timeout_s=300,
+                what="a batch to be put back with a retry delay while Neo4j is down",
+            )
+            assert ProductImage.objects.filter(sync_status=SyncStatus.PENDING).exclude(sync_error="").exists()
+        finally:
+            _neo4j("start")
+        _wait_for(
+            lambda: not DBTaskResult.objects.filter(status__in=UNFINISHED).exists(),
+            timeout_s=600,
+            what="the queue to empty",
+        )
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        exits = [worker.wait(timeout=120) for worker in workers]
+    logs = "\n".join((tmp_path / f"{name}.log").read_text()[-3000:] for name in ("doomed", "w1", "w2"))
+    assert exits == [0, 0], logs
+    _wait_for(_graph_answers, timeout_s=60, what="this process's Neo4j driver to drop its dead connections")
+
+    statuses = dict(ProductImage.objects.filter(pk__in=images | {poison.pk}).values_list("pk", "sync_status"))
+    assert {statuses[i] for i in images} == {SyncStatus.SYNCED}, logs
+    poison.refresh_from_db()
+    assert poison.sync_status == SyncStatus.FAILED and "readable image" in poison.sync_error
+    assert DBTaskResult.objects.get(args_kwargs__kwargs__image_id=poison.pk).status == TaskResultStatus.FAILED
+    # The killed worker's tasks ran again elsewhere; every image was synced by exactly one task, and is one node.
+    for task in DBTaskResult.objects.filter(id__in=orphaned):
+        assert task.status == TaskResultStatus.SUCCESSFUL and task.worker_ids[0] == "doomed"
+        assert task.worker_ids[-1] in {"w1", "w2"}
+    assert _successes_per_image() == {image_id: 1 for image_id in images}
+    assert _image_links(sorted(images)) == {image_id: 1 for image_id in images}
+    assert poison.pk not in graph_image_ids(neo4j_graph)
+    call_command("check_graph")
