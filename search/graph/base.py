@@ -46,7 +46,7 @@ class ProductRecord:
 @dataclass(frozen=True)
 class FilteredHits:
     hits: list[ImageHit]  # candidates whose product passes the filter, best first
-    candidates: int  # how many the index returned before the filter: fewer than k means it ran out
+    candidates: int  # how many the index returned (passing its filters) before exclusions: fewer than k means it ran out
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,8 @@ class GraphStore(ABC):
     def nearest_images_filtered(
         self, vector: Sequence[float], *, k: int, model: str, where: ProductFilter
     ) -> FilteredHits:
-        """Of the vector's k nearest images, those whose product passes `where`, and how many there were."""
+        """The vector's k nearest images that pass `where`'s category, price and stock (filtered during the
+        search), minus excluded products; `candidates`: how many passed before the exclusions."""
 
     @abstractmethod
     def nearest_products_exact(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -110,10 +111,13 @@ class InMemoryGraphStore(GraphStore):
     def nearest_images_filtered(
         self, vector: Sequence[float], *, k: int, model: str, where: ProductFilter
     ) -> FilteredHits:
-        # Exact top k before the filter, as the real index applies the filter after its k candidates.
-        candidates = self.nearest_images(vector, k=k, model=model)
+        # As Neo4j's index: category, price and stock filter during the search (the k nearest that pass);
+        # excluded products are dropped from those k afterwards.
+        in_index = replace(where, exclude_ids=())
+        ranked = self._ranked(np.asarray(vector, dtype=np.float64), model=model)
+        candidates = [hit for hit in ranked if self._passes(hit, in_index)][:k]
         return FilteredHits(
-            hits=[h for h in candidates if self._passes(h, where)], candidates=len(candidates)
+            hits=[h for h in candidates if h.product_id not in where.exclude_ids], candidates=len(candidates)
         )
 
     def nearest_products_exact(

@@ -141,7 +141,7 @@ class Neo4jSearch:
             f"""
             MATCH {_CATEGORY_PRODUCTS if where.category_slug is not None else _ALL_PRODUCTS}-[:HAS_IMAGE]->(node:Image)
             // Nodes left with another size by a dimension change are not comparable: skip, as the index does.
-            WHERE node.model = $model AND size(node.embeddings) = size($vector) AND {PRODUCT_FILTER}
+            WHERE node.model = $model AND size(node.embeddings) = $dimensions AND {PRODUCT_FILTER}
             WITH p, node, vector.similarity.cosine(node.embeddings, $vector) AS score
             WHERE $min_score IS NULL OR score >= $min_score
             ORDER BY score DESC, node.image_id
@@ -151,6 +151,7 @@ class Neo4jSearch:
             LIMIT $k
             """,
             vector=float32_vector(vector),
+            dimensions=len(vector),  # $vector is a VECTOR value, which size() does not take
             k=k,
             model=model,
             min_score=to_neo4j_score(min_score),

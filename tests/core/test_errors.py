@@ -9,7 +9,7 @@ from core.api.errors import api_exception_handler
 from core.errors import ServiceError
 from core.images import InvalidImage, UploadTooLarge
 from search import views
-from search.graph import GraphUnavailable
+from search.graph import GraphMisconfigured, GraphUnavailable
 from search.similarity import InvalidQuery
 
 
@@ -20,6 +20,7 @@ from search.similarity import InvalidQuery
         (UploadTooLarge("The file is too large."), 413, "upload_too_large"),
         (InvalidQuery("No such product."), 400, "invalid_query"),
         (GraphUnavailable("bolt://x refused"), 503, "search_unavailable"),
+        (GraphMisconfigured("wrong NEO4J_PASSWORD"), 500, "search_misconfigured"),
     ],
 )
 @pytest.mark.django_db
@@ -41,3 +42,9 @@ def test_internal_details_stay_out_of_the_message():
     assert response is not None and "bolt" not in response.data["error"]["message"]
     assert response["Retry-After"] == str(GraphUnavailable.retry_after_s)
     assert issubclass(GraphUnavailable, ServiceError)
+
+
+def test_a_misconfiguration_is_no_outage_clients_should_retry():
+    response = api_exception_handler(GraphMisconfigured("wrong NEO4J_PASSWORD"), {})
+    assert response is not None and "Retry-After" not in response
+    assert "NEO4J" not in response.data["error"]["message"]

@@ -32,3 +32,21 @@ def test_api_strips_are_recorded_and_apps_report_clicks(client, products, memory
     assert client.post(clicks, unknown, content_type="application/json").status_code == 202
     assert client.post(clicks, {"search_id": "x"}, content_type="application/json").status_code == 400
     assert ResultClick.objects.get().rank == 2
+
+
+def test_api_v2_records_only_the_page_shown(client, products, memory_graph):
+    # v2 fetches one row more than the page to know whether a next page exists; that row was not shown.
+    source, a, b = products[:3]
+    memory_graph.upsert_products(
+        [ProductRecord(p.pk, p.name, p.slug, "Fruit", "fruit", 1.0, True) for p in (source, a, b)]
+    )
+    memory_graph.similar_replace(
+        source.pk, [Neighbour(a.pk, 0.8), Neighbour(b.pk, 0.7)], model="efficientnet_lite0"
+    )
+    response = client.get(f"/api/v2/products/{source.pk}/similar/?limit=1")
+    assert response.status_code == 200 and response.json()["next"] is not None
+    assert [m["product"]["id"] for m in response.json()["results"]] == [a.pk]
+    event = SearchEvent.objects.get(pk=int(response["Search-Id"]))
+    assert event.result_count == 1
+    click = {"search_id": event.pk, "product": a.pk, "rank": 1}
+    assert client.post("/api/v2/clicks/", click, content_type="application/json").json() == {"recorded": True}

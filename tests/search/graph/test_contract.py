@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 import pytest
-from neomodel import db as neo4j_db
 
 from search.graph import graph_store
 from search.graph.base import GraphStore, ImageRecord, Neighbour, ProductFilter, ProductRecord
@@ -53,7 +52,7 @@ def _image(image_id: int, product_id: int, vector: list[float], model: str = MOD
 
 def _neo4j_store() -> GraphStore:
     store = graph_store()
-    from search.graph.neo4j import Neo4jGraphStore
+    from search.graph.neo4j_store import Neo4jGraphStore
 
     assert isinstance(store, Neo4jGraphStore), "the test settings use the Neo4j store"
     return store
@@ -73,7 +72,7 @@ def neo4j_store() -> GraphStore:
     for model in (MODEL, OTHER_MODEL, RESIZED_MODEL):
         store.model_drop(model)
     if served is None:  # our ensure_schema made the first serving state; leave the graph as found
-        neo4j_db.cypher_query("MATCH (s:IndexState {key: 'serving'}) DELETE s")
+        store.db.write("MATCH (s:IndexState {key: 'serving'}) DELETE s")  # type: ignore[attr-defined]
     else:
         assert store.serving_model() == served
 
@@ -135,17 +134,21 @@ def test_nearest_images_read_only_their_models_vectors(catalog):
 
 
 @pytest.mark.parametrize(
-    "where, expected",
+    "where, expected, candidates",
     [
-        (ProductFilter(), [A + 10, D + 10, B + 10, A + 20]),
-        (ProductFilter(category_slug="fruit", in_stock=True), [A + 10, B + 10, A + 20]),
-        (ProductFilter(min_price=1.5, max_price=9.0), [B + 10]),
-        (ProductFilter(exclude_ids=(A, D)), [B + 10]),
+        (ProductFilter(), [A + 10, D + 10, B + 10, A + 20], 4),
+        # Category, price and stock filter inside the index: the k nearest that pass (only 3 do).
+        (ProductFilter(category_slug="fruit", in_stock=True), [A + 10, B + 10, A + 20], 3),
+        (ProductFilter(min_price=1.5, max_price=9.0), [B + 10, C + 10], 2),
+        # Exclusions are dropped from the k nearest afterwards (the index has no NOT).
+        (ProductFilter(exclude_ids=(A, D)), [B + 10], 4),
     ],
 )
-def test_filtered_nearest_images_keep_the_passing_of_the_k_nearest(catalog, where, expected):
+def test_filtered_nearest_images_are_the_k_nearest_passing_the_index_filters(
+    catalog, where, expected, candidates
+):
     result = catalog.nearest_images_filtered(_unit(1, 0, 0, 0), k=4, model=MODEL, where=where)
-    assert _ids(result.hits) == expected and result.candidates == 4
+    assert _ids(result.hits) == expected and result.candidates == candidates
 
 
 def test_exact_scan_gives_each_products_best_image_above_min_score(catalog):
