@@ -14,7 +14,7 @@ from django.utils import timezone
 from catalog.models import Product
 from catalog.selectors import products_by_ids_in_order
 from insights.clusters import cluster_count, kmeans_cosine
-from insights.models import ProductDay, ResultClick, SearchEvent, SearchKind, SearchThumbnail
+from insights.models import ProductWeek, ResultClick, SearchEvent, SearchKind, SearchThumbnail, week_start
 from insights.packing import results_unpack
 from insights.vectors import sketches_unit
 
@@ -24,6 +24,11 @@ DEMAND_EVENTS_MAX = 5000  # the most recent low-score searches clustered
 
 def _since(days: int):
     return timezone.now() - timedelta(days=days)
+
+
+def _weeks_since(days: int) -> date:
+    """Per-product counts are kept per week: the weeks overlapping the last `days` days."""
+    return week_start(_since(days).date())
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,7 @@ def demand_unmet(*, days: int = 30, seed: int = 0) -> Demand:
 
 def products_top(*, days: int = 30, limit: int = 20) -> list[tuple[Product, int, int]]:
     rows = list(
-        ProductDay.objects.filter(day__gte=_since(days).date())
+        ProductWeek.objects.filter(week__gte=_weeks_since(days))
         .values("product_id")
         .annotate(shown=Sum("shown"), opened=Sum("opened"))
         .order_by("-opened", "-shown", "product_id")[:limit]
@@ -164,7 +169,7 @@ class ProductInsights:
 
 
 def product_insights(*, product_id: int, days: int = 30) -> ProductInsights:
-    rows = ProductDay.objects.filter(product_id=product_id, day__gte=_since(days).date())
+    rows = ProductWeek.objects.filter(product_id=product_id, week__gte=_weeks_since(days))
     totals = rows.aggregate(shown=Sum("shown"), opened=Sum("opened"))
     by_kind = list(rows.values("kind").annotate(shown=Sum("shown"), opened=Sum("opened")).order_by("kind"))
     strips = list(
