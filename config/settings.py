@@ -220,9 +220,13 @@ LOOKALIKE_INSIGHTS_RETENTION_DAYS = int(os.environ.get("LOOKALIKE_INSIGHTS_RETEN
 # Privacy choice: 0 (default) never keeps the shopper's photo. N > 0 keeps a 128 px thumbnail for N days,
 # shown to staff only, with the "demand the catalog does not meet" clusters.
 LOOKALIKE_INSIGHTS_THUMBNAIL_DAYS = int(os.environ.get("LOOKALIKE_INSIGHTS_THUMBNAIL_DAYS", "0"))
-# A search whose top cosine is at least this found a "good match" (measured on the demo data by
-# benchmarks/good_match_threshold.py, see docs/benchmarks.md).
+# A search whose top cosine is at least this found a "good match"; the second while a catalog projection is
+# served (its cosines have another scale). Measured on the demo data by benchmarks/good_match_threshold.py,
+# see docs/benchmarks.md, "Shopper insights".
 LOOKALIKE_INSIGHTS_GOOD_MATCH_SCORE = float(os.environ.get("LOOKALIKE_INSIGHTS_GOOD_MATCH_SCORE", "0.6"))
+LOOKALIKE_INSIGHTS_PROJECTED_GOOD_MATCH_SCORE = float(
+    os.environ.get("LOOKALIKE_INSIGHTS_PROJECTED_GOOD_MATCH_SCORE", "0.3")
+)
 LOOKALIKE_INSIGHTS_CLICKS_PER_MINUTE = int(os.environ.get("LOOKALIKE_INSIGHTS_CLICKS_PER_MINUTE", "30"))
 # Similar-items strips re-ranked by their clicks: "auto" turns on once the log holds enough strip clicks.
 LOOKALIKE_CLICK_BOOST = os.environ.get("LOOKALIKE_CLICK_BOOST", "auto")

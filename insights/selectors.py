@@ -6,7 +6,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -16,6 +15,7 @@ from catalog.selectors import products_by_ids_in_order
 from insights.clusters import cluster_count, kmeans_cosine
 from insights.models import ProductWeek, ResultClick, SearchEvent, SearchKind, SearchThumbnail, week_start
 from insights.packing import results_unpack
+from insights.thresholds import good_match_q
 from insights.vectors import sketches_unit
 
 SEARCH_KINDS = (SearchKind.PHOTO, SearchKind.LIKED)
@@ -43,15 +43,19 @@ class Day:
         return self.good / self.searches if self.searches else None
 
 
+def _versions(events) -> list[str]:  # type: ignore[no-untyped-def]
+    return list(events.order_by().values_list("model_version", flat=True).distinct())
+
+
 def searches_per_day(*, days: int = 30) -> list[Day]:
-    threshold = settings.LOOKALIKE_INSIGHTS_GOOD_MATCH_SCORE
+    recent = SearchEvent.objects.filter(created_at__gte=_since(days))
+    good = good_match_q(_versions(recent.filter(kind__in=SEARCH_KINDS)))
     rows = (
-        SearchEvent.objects.filter(created_at__gte=_since(days))
-        .annotate(day=TruncDate("created_at"))
+        recent.annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(
             searches=Count("id", filter=Q(kind__in=SEARCH_KINDS)),
-            good=Count("id", filter=Q(kind__in=SEARCH_KINDS, top_score__gte=threshold)),
+            good=Count("id", filter=Q(kind__in=SEARCH_KINDS) & good),
             strips=Count("id", filter=Q(kind=SearchKind.SIMILAR)),
         )
         .order_by("day")
@@ -111,9 +115,10 @@ def _cluster_nearest(events: list[SearchEvent], limit: int = 4) -> list[tuple[in
 
 def demand_unmet(*, days: int = 30, seed: int = 0) -> Demand:
     """Recent photo searches without a good match, clustered by their query vectors, biggest first."""
-    low = SearchEvent.objects.filter(
+    searches = SearchEvent.objects.filter(
         created_at__gte=_since(days), kind=SearchKind.PHOTO, query_sketch__isnull=False
-    ).filter(Q(top_score__lt=settings.LOOKALIKE_INSIGHTS_GOOD_MATCH_SCORE) | Q(top_score__isnull=True))
+    )
+    low = searches.exclude(good_match_q(_versions(searches)))
     latest = low.order_by("-created_at").values_list("model_version", flat=True).first()
     if latest is None:
         return Demand([], 0, "", 0)
