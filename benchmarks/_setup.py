@@ -21,10 +21,12 @@ SHOP_PHOTOS_PER_PRODUCT = 3
 IMMEDIATE_TASK_BACKEND = "django_tasks.backends.immediate.ImmediateBackend"
 
 
-def django_temp(name: str) -> Path:
+def django_temp(name: str, *, keep_database_url: bool = False) -> Path:
+    """`keep_database_url`: the caller already pointed DATABASE_URL at a throwaway database."""
     workdir = Path(tempfile.mkdtemp(prefix=f"lookalike-{name}-"))
     atexit.register(shutil.rmtree, workdir, ignore_errors=True)
-    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'db.sqlite3'}"
+    if not keep_database_url:
+        os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'db.sqlite3'}"
     os.environ["LOOKALIKE_MEDIA_ROOT"] = str(workdir / "media")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("LOOKALIKE_NEO4J_INSTANCE", "bench")

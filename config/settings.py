@@ -200,6 +200,13 @@ LOOKALIKE_TASK_LEASE_S = float(os.environ.get("LOOKALIKE_TASK_LEASE_S", "120"))
 # Neo4j unreachable: a batch goes back to the queue to run after this delay, doubling up to the maximum.
 LOOKALIKE_GRAPH_RETRY_S = float(os.environ.get("LOOKALIKE_GRAPH_RETRY_S", "2"))
 LOOKALIKE_GRAPH_RETRY_MAX_S = float(os.environ.get("LOOKALIKE_GRAPH_RETRY_MAX_S", "60"))
+# Periodic tasks the workers enqueue when due (search/ingest/schedule.py): task path -> every N seconds
+# (0: never). Expiring the search event log daily is its only entry.
+LOOKALIKE_WORKER_SCHEDULE = {
+    "insights.tasks.insights_expire_task": float(
+        os.environ.get("LOOKALIKE_INSIGHTS_EXPIRE_EVERY_S", "86400")
+    ),
+}
 
 # --- Shopper insights (insights/): search events, clicks, click-feedback boost -----------------------
 LOOKALIKE_INSIGHTS_ENABLED = env_bool("LOOKALIKE_INSIGHTS_ENABLED", True)
@@ -207,14 +214,19 @@ LOOKALIKE_INSIGHTS_ENABLED = env_bool("LOOKALIKE_INSIGHTS_ENABLED", True)
 # (a full queue drops events); "inline": written in the request, in a savepoint (tests, one-off scripts).
 LOOKALIKE_INSIGHTS_WRITER = os.environ.get("LOOKALIKE_INSIGHTS_WRITER", "background")
 LOOKALIKE_INSIGHTS_QUEUE_SIZE = int(os.environ.get("LOOKALIKE_INSIGHTS_QUEUE_SIZE", "10000"))
-# Events (and their clicks and daily counts) older than this are deleted by `manage.py insights_expire`.
+# Events (and their clicks and weekly counts) older than this are deleted daily by the workers' schedule
+# (LOOKALIKE_WORKER_SCHEDULE) and by `manage.py insights_expire`.
 LOOKALIKE_INSIGHTS_RETENTION_DAYS = int(os.environ.get("LOOKALIKE_INSIGHTS_RETENTION_DAYS", "90"))
 # Privacy choice: 0 (default) never keeps the shopper's photo. N > 0 keeps a 128 px thumbnail for N days,
 # shown to staff only, with the "demand the catalog does not meet" clusters.
 LOOKALIKE_INSIGHTS_THUMBNAIL_DAYS = int(os.environ.get("LOOKALIKE_INSIGHTS_THUMBNAIL_DAYS", "0"))
-# A search whose top cosine is at least this found a "good match" (measured on the demo data by
-# benchmarks/good_match_threshold.py, see docs/benchmarks.md).
+# A search whose top cosine is at least this found a "good match"; the second while a catalog projection is
+# served (its cosines have another scale). Measured on the demo data by benchmarks/good_match_threshold.py,
+# see docs/benchmarks.md, "Shopper insights".
 LOOKALIKE_INSIGHTS_GOOD_MATCH_SCORE = float(os.environ.get("LOOKALIKE_INSIGHTS_GOOD_MATCH_SCORE", "0.6"))
+LOOKALIKE_INSIGHTS_PROJECTED_GOOD_MATCH_SCORE = float(
+    os.environ.get("LOOKALIKE_INSIGHTS_PROJECTED_GOOD_MATCH_SCORE", "0.3")
+)
 LOOKALIKE_INSIGHTS_CLICKS_PER_MINUTE = int(os.environ.get("LOOKALIKE_INSIGHTS_CLICKS_PER_MINUTE", "30"))
 # Similar-items strips re-ranked by their clicks: "auto" turns on once the log holds enough strip clicks.
 LOOKALIKE_CLICK_BOOST = os.environ.get("LOOKALIKE_CLICK_BOOST", "auto")

@@ -43,7 +43,10 @@ class SearchEventAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "title": title,
             "days": DAYS,
-            "good_match_score": settings.LOOKALIKE_INSIGHTS_GOOD_MATCH_SCORE,
+            "good_match_score": (
+                f"{settings.LOOKALIKE_INSIGHTS_GOOD_MATCH_SCORE} "
+                f"({settings.LOOKALIKE_INSIGHTS_PROJECTED_GOOD_MATCH_SCORE} under a catalog projection)"
+            ),
             "thumbnail_days": settings.LOOKALIKE_INSIGHTS_THUMBNAIL_DAYS,
             **extra,
         }

@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.db.models import Sum
 from django.utils import timezone
 
-from insights.models import ProductDay, SearchKind
+from insights.models import ProductWeek, SearchKind, week_start
 from search.graph.base import Neighbour
 
 WEIGHT = 0.05
@@ -31,8 +31,9 @@ CACHE_S = 60
 
 
 def _strip_rows(**filters: object):
-    since = (timezone.now() - timedelta(days=WINDOW_DAYS)).date()
-    return ProductDay.objects.filter(kind=SearchKind.SIMILAR, day__gte=since, **filters)
+    # The weeks overlapping the window (counts are kept per week).
+    since = week_start((timezone.now() - timedelta(days=WINDOW_DAYS)).date())
+    return ProductWeek.objects.filter(kind=SearchKind.SIMILAR, week__gte=since, **filters)
 
 
 def _baseline() -> tuple[int, float]:

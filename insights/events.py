@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from PIL import Image, ImageOps
 
-from insights.models import ProductDay, SearchEvent, SearchKind, SearchThumbnail
+from insights.models import ProductWeek, SearchEvent, SearchKind, SearchThumbnail, week_start
 from insights.packing import results_pack
 from insights.vectors import vector_sketch
 
@@ -87,18 +87,18 @@ def _thumbnail_rows(records: Sequence[SearchRecord]) -> list[SearchThumbnail]:
     ]
 
 
-def product_days_add(counts: Mapping[tuple[date, int, str, int], tuple[int, float]], *, column: str) -> None:
-    """Add to ProductDay counters in one statement per batch (the same SQL on SQLite and PostgreSQL).
-    `counts` maps (day, product id, kind, source product id or 0) to (shown or opened, exposure)."""
+def product_weeks_add(counts: Mapping[tuple[date, int, str, int], tuple[int, float]], *, column: str) -> None:
+    """Add to ProductWeek counters in one statement per batch (the same SQL on SQLite and PostgreSQL).
+    `counts` maps (week start, product id, kind, source product id or 0) to (shown or opened, exposure)."""
     if not counts:
         return
-    table = ProductDay._meta.db_table
+    table = ProductWeek._meta.db_table
     assert column in {"shown", "opened"}
     other = "opened" if column == "shown" else "shown"
     sql = (
-        f"INSERT INTO {table} (day, product_id, kind, source_product_id, {column}, {other}, exposure) "
+        f"INSERT INTO {table} (week, product_id, kind, source_product_id, {column}, {other}, exposure) "
         "VALUES (%s, %s, %s, %s, %s, 0, %s) "
-        "ON CONFLICT (day, product_id, kind, source_product_id) DO UPDATE SET "
+        "ON CONFLICT (source_product_id, kind, week, product_id) DO UPDATE SET "
         f"{column} = {table}.{column} + excluded.{column}, exposure = {table}.exposure + excluded.exposure"
     )
     with connection.cursor() as cursor:
@@ -110,7 +110,7 @@ def _shown_counts(records: Sequence[SearchRecord]) -> dict[tuple[date, int, str,
     for r in records:
         source = r.source_product_id or 0
         for rank, (product_id, _) in enumerate(r.results[:RESULTS_KEPT], start=1):
-            key = (r.created_at.date(), product_id, r.kind, source)
+            key = (week_start(r.created_at.date()), product_id, r.kind, source)
             shown, exposure = counts.get(key, (0, 0.0))
             # Exposure: how likely a shopper looked at that rank at all (1 / rank, the usual position-bias
             # model), so a product is judged by its clicks against how visible it was (insights/boost.py).
@@ -122,7 +122,7 @@ def _shown_counts(records: Sequence[SearchRecord]) -> dict[tuple[date, int, str,
 def events_write(records: Sequence[SearchRecord]) -> None:
     SearchEvent.objects.bulk_create([_event_row(r) for r in records], ignore_conflicts=True)
     SearchThumbnail.objects.bulk_create(_thumbnail_rows(records), ignore_conflicts=True)
-    product_days_add(_shown_counts(records), column="shown")
+    product_weeks_add(_shown_counts(records), column="shown")
 
 
 def search_kind(*, source_product_id: int | None, photo: object | None) -> str:

@@ -1,10 +1,13 @@
 """What shoppers searched for and opened. No personal data: an anonymous per-browser-session id only.
 
 Kept small on purpose (docs/benchmarks.md measures a million events): results are packed as bytes, the
-query vector is a 256-byte sketch (insights/vectors.py), and per-product counts are rolled up per day.
+query vector is a 256-byte sketch (insights/vectors.py), and per-product counts are rolled up per week
+(per day, the counts of a busy shop took more room than the events themselves).
 """
 
 from __future__ import annotations
+
+from datetime import date, timedelta
 
 from django.db import models
 
@@ -31,7 +34,8 @@ class SearchEvent(models.Model):
     model_version = models.CharField(max_length=100, blank=True)
     filters = models.JSONField(null=True, blank=True)
     # The product whose similar-items strip this was (similar), else None.
-    source_product_id = models.IntegerField(null=True, blank=True, db_index=True)
+    # Not indexed: reads by source product go to ProductWeek.
+    source_product_id = models.IntegerField(null=True, blank=True)
     top_score = models.FloatField(null=True, blank=True)
     result_count = models.PositiveSmallIntegerField(default=0)
     # int32 product ids then float16 scores of the shown results, best first (rank = position + 1).
@@ -70,11 +74,11 @@ class ResultClick(models.Model):
         return f"Product {self.product_id} at rank {self.rank} of search #{self.event_id}"
 
 
-class ProductDay(models.Model):
-    """Per day, how often a product was shown and opened, by kind of search and (strips) by source product.
-    source_product_id is 0 for searches, so the unique key has no NULL in it."""
+class ProductWeek(models.Model):
+    """Per week (starting Monday), how often a product was shown and opened, by kind of search and (strips) by
+    source product. source_product_id is 0 for searches, so the unique key has no NULL in it."""
 
-    day = models.DateField()
+    week = models.DateField()
     product_id = models.IntegerField()
     kind = models.CharField(max_length=8, choices=SearchKind.choices)
     source_product_id = models.IntegerField(default=0)
@@ -85,14 +89,16 @@ class ProductDay(models.Model):
 
     class Meta:
         constraints = [
+            # Source first: the click boost reads one strip's rows (source, kind, recent weeks) by this key.
             models.UniqueConstraint(
-                fields=["day", "product_id", "kind", "source_product_id"], name="product_day_key"
+                fields=["source_product_id", "kind", "week", "product_id"], name="product_week_key"
             )
         ]
-        indexes = [
-            models.Index(fields=["product_id", "day"], name="product_day_product"),
-            models.Index(fields=["source_product_id", "kind"], name="product_day_source"),
-        ]
+        indexes = [models.Index(fields=["product_id", "week"], name="product_week_product")]
 
     def __str__(self) -> str:
-        return f"Product {self.product_id} on {self.day} ({self.kind})"
+        return f"Product {self.product_id} in the week of {self.week} ({self.kind})"
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())

@@ -1,4 +1,4 @@
-"""Expiry of the event log: old events (with their clicks), old daily counts, thumbnails past their days."""
+"""Expiry of the event log: old events (with their clicks), old weekly counts, thumbnails past their days."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from insights.models import ProductDay, SearchEvent, SearchThumbnail
+from insights.models import ProductWeek, SearchEvent, SearchThumbnail
 
 CHUNK = 5000  # rows per delete, so a large expiry never holds a long lock on the event table
 
@@ -17,7 +17,7 @@ CHUNK = 5000  # rows per delete, so a large expiry never holds a long lock on th
 class Expired:
     events: int
     thumbnails: int
-    product_days: int
+    product_weeks: int
 
 
 def _delete_in_chunks(queryset) -> int:
@@ -35,5 +35,6 @@ def events_expire(*, retention_days: int) -> Expired:
     cutoff = now - timedelta(days=retention_days)
     thumbnails = _delete_in_chunks(SearchThumbnail.objects.filter(expires_at__lte=now))
     events = _delete_in_chunks(SearchEvent.objects.filter(created_at__lt=cutoff))
-    days = _delete_in_chunks(ProductDay.objects.filter(day__lt=cutoff.date()))
-    return Expired(events=events, thumbnails=thumbnails, product_days=days)
+    # A week's counts go once its last day (start + 6) is before the cutoff day.
+    weeks = _delete_in_chunks(ProductWeek.objects.filter(week__lt=cutoff.date() - timedelta(days=6)))
+    return Expired(events=events, thumbnails=thumbnails, product_weeks=weeks)

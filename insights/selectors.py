@@ -6,7 +6,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -14,8 +13,9 @@ from django.utils import timezone
 from catalog.models import Product
 from catalog.selectors import products_by_ids_in_order
 from insights.clusters import cluster_count, kmeans_cosine
-from insights.models import ProductDay, ResultClick, SearchEvent, SearchKind, SearchThumbnail
+from insights.models import ProductWeek, ResultClick, SearchEvent, SearchKind, SearchThumbnail, week_start
 from insights.packing import results_unpack
+from insights.thresholds import good_match_q
 from insights.vectors import sketches_unit
 
 SEARCH_KINDS = (SearchKind.PHOTO, SearchKind.LIKED)
@@ -24,6 +24,11 @@ DEMAND_EVENTS_MAX = 5000  # the most recent low-score searches clustered
 
 def _since(days: int):
     return timezone.now() - timedelta(days=days)
+
+
+def _weeks_since(days: int) -> date:
+    """Per-product counts are kept per week: the weeks overlapping the last `days` days."""
+    return week_start(_since(days).date())
 
 
 @dataclass(frozen=True)
@@ -38,15 +43,19 @@ class Day:
         return self.good / self.searches if self.searches else None
 
 
+def _versions(events) -> list[str]:  # type: ignore[no-untyped-def]
+    return list(events.order_by().values_list("model_version", flat=True).distinct())
+
+
 def searches_per_day(*, days: int = 30) -> list[Day]:
-    threshold = settings.LOOKALIKE_INSIGHTS_GOOD_MATCH_SCORE
+    recent = SearchEvent.objects.filter(created_at__gte=_since(days))
+    good = good_match_q(_versions(recent.filter(kind__in=SEARCH_KINDS)))
     rows = (
-        SearchEvent.objects.filter(created_at__gte=_since(days))
-        .annotate(day=TruncDate("created_at"))
+        recent.annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(
             searches=Count("id", filter=Q(kind__in=SEARCH_KINDS)),
-            good=Count("id", filter=Q(kind__in=SEARCH_KINDS, top_score__gte=threshold)),
+            good=Count("id", filter=Q(kind__in=SEARCH_KINDS) & good),
             strips=Count("id", filter=Q(kind=SearchKind.SIMILAR)),
         )
         .order_by("day")
@@ -106,9 +115,10 @@ def _cluster_nearest(events: list[SearchEvent], limit: int = 4) -> list[tuple[in
 
 def demand_unmet(*, days: int = 30, seed: int = 0) -> Demand:
     """Recent photo searches without a good match, clustered by their query vectors, biggest first."""
-    low = SearchEvent.objects.filter(
+    searches = SearchEvent.objects.filter(
         created_at__gte=_since(days), kind=SearchKind.PHOTO, query_sketch__isnull=False
-    ).filter(Q(top_score__lt=settings.LOOKALIKE_INSIGHTS_GOOD_MATCH_SCORE) | Q(top_score__isnull=True))
+    )
+    low = searches.exclude(good_match_q(_versions(searches)))
     latest = low.order_by("-created_at").values_list("model_version", flat=True).first()
     if latest is None:
         return Demand([], 0, "", 0)
@@ -144,7 +154,7 @@ def demand_unmet(*, days: int = 30, seed: int = 0) -> Demand:
 
 def products_top(*, days: int = 30, limit: int = 20) -> list[tuple[Product, int, int]]:
     rows = list(
-        ProductDay.objects.filter(day__gte=_since(days).date())
+        ProductWeek.objects.filter(week__gte=_weeks_since(days))
         .values("product_id")
         .annotate(shown=Sum("shown"), opened=Sum("opened"))
         .order_by("-opened", "-shown", "product_id")[:limit]
@@ -164,7 +174,7 @@ class ProductInsights:
 
 
 def product_insights(*, product_id: int, days: int = 30) -> ProductInsights:
-    rows = ProductDay.objects.filter(product_id=product_id, day__gte=_since(days).date())
+    rows = ProductWeek.objects.filter(product_id=product_id, week__gte=_weeks_since(days))
     totals = rows.aggregate(shown=Sum("shown"), opened=Sum("opened"))
     by_kind = list(rows.values("kind").annotate(shown=Sum("shown"), opened=Sum("opened")).order_by("kind"))
     strips = list(

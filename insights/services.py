@@ -12,9 +12,9 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from insights.events import SearchRecord, event_id_new, product_days_add, search_kind
+from insights.events import SearchRecord, event_id_new, product_weeks_add, search_kind
 from insights.middleware import session_id_issue, session_id_known
-from insights.models import ResultClick, SearchEvent, SearchKind
+from insights.models import ResultClick, SearchEvent, SearchKind, week_start
 from insights.packing import results_unpack
 from insights.writer import record_submit
 from search.graph.base import ProductFilter
@@ -118,8 +118,8 @@ def click_record(*, event_id: int, product_id: int, rank: int, session_id: str, 
             )
             if created:
                 source = event.source_product_id if event.kind == SearchKind.SIMILAR else 0
-                key = (now.date(), product_id, event.kind, source or 0)
-                product_days_add({key: (1, 0.0)}, column="opened")
+                key = (week_start(now.date()), product_id, event.kind, source or 0)
+                product_weeks_add({key: (1, 0.0)}, column="opened")
     except IntegrityError:  # the same click arriving twice at once
         return False
     return created

@@ -14,6 +14,17 @@ def _product_row(product: ProductRecord) -> dict[str, object]:
     return {**vars(product), "price": float(product.price)}
 
 
+PRODUCTS_UPSERT = """
+UNWIND $products AS product
+MERGE (p:Product {product_id: product.product_id})
+SET p.name = product.name, p.slug = product.slug, p.category = product.category,
+    p.category_slug = product.category_slug, p.price = product.price, p.in_stock = product.in_stock
+WITH p
+MATCH (p)-[:HAS_IMAGE]->(i:Image)
+SET i.category_slug = p.category_slug, i.price = p.price, i.in_stock = p.in_stock
+"""
+
+
 class Neo4jWrites:
     """Mixed into Neo4jGraphStore."""
 
@@ -22,18 +33,7 @@ class Neo4jWrites:
     def upsert_products(self, products: Sequence[ProductRecord]) -> None:
         """Products' properties, and their filter properties on each of their image nodes (every model's),
         where the vector index filters on them: a price, stock or category change reaches searches at once."""
-        self.db.write(
-            """
-            UNWIND $rows AS row
-            MERGE (p:Product {product_id: row.product_id})
-            SET p.name = row.name, p.slug = row.slug, p.category = row.category,
-                p.category_slug = row.category_slug, p.price = row.price, p.in_stock = row.in_stock
-            WITH p
-            MATCH (p)-[:HAS_IMAGE]->(i:Image)
-            SET i.category_slug = p.category_slug, i.price = p.price, i.in_stock = p.in_stock
-            """,
-            rows=[_product_row(product) for product in products],
-        )
+        self.db.write(PRODUCTS_UPSERT, products=[_product_row(product) for product in products])
 
     def products_with_stale_filters(self, products: Sequence[ProductRecord]) -> set[int]:
         """Of these products (as the catalog has them), those whose node or any image node in the graph holds
@@ -56,9 +56,22 @@ class Neo4jWrites:
 
     def upsert_images(self, images: Sequence[ImageRecord]) -> None:
         for model in sorted({i.model for i in images}):
-            self._upsert_model_images([i for i in images if i.model == model], model=model)
+            self._upsert_model_batch([], [i for i in images if i.model == model], model=model)
 
-    def _upsert_model_images(self, images: Sequence[ImageRecord], *, model: str) -> None:
+    def upsert_batch(self, *, products: Sequence[ProductRecord], images: Sequence[ImageRecord]) -> None:
+        """A worker's batch (its images are all of one model, one served version): one query, one round trip."""
+        models = {i.model for i in images}
+        if len(models) == 1:
+            self._upsert_model_batch(products, images, model=models.pop())
+        else:  # no images, or several models: not a worker's batch
+            self.upsert_products(products)
+            self.upsert_images(images)
+
+    def _upsert_model_batch(
+        self, products: Sequence[ProductRecord], images: Sequence[ImageRecord], *, model: str
+    ) -> None:
+        """`upsert_products` then the images' nodes of `model`, in one query: the products' part ends in
+        `count(*)`, one row whatever it matched, so the images' part runs once (even after no products)."""
         rows = [
             {
                 "image_id": i.image_id,
@@ -70,7 +83,9 @@ class Neo4jWrites:
         ]
         self.db.write(
             f"""
-            UNWIND $rows AS row
+            {PRODUCTS_UPSERT}
+            WITH count(*) AS products_written
+            UNWIND $images AS row
             MERGE (p:Product {{product_id: row.product_id}})
             MERGE (i:{model_label(model)} {{image_id: row.image_id}})
             SET i:Image, i.path = row.path, i.model = $model,
@@ -82,7 +97,8 @@ class Neo4jWrites:
             OPTIONAL MATCH (other:Product)-[moved:HAS_IMAGE]->(i) WHERE other <> p
             DELETE moved
             """,
-            rows=rows,
+            products=[_product_row(product) for product in products],
+            images=rows,
             model=model,
         )
 

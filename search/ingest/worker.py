@@ -27,6 +27,7 @@ from search.ingest.claims import (
     tasks_retry_later,
     tasks_succeed,
 )
+from search.ingest.schedule import ScheduleClock, tasks_due_enqueue
 from search.tasks import image_sync_task
 
 logger = logging.getLogger("lookalike.worker")
@@ -47,6 +48,7 @@ class SyncWorker:
         self.idle_sleep_s = idle_sleep_s
         self.running = True
         self.graph_failures = 0  # consecutive batches that found Neo4j down: sets the retry delay
+        self.schedule_clock = ScheduleClock()
 
     def run(self, *, exit_when_idle: bool = False) -> None:
         logger.info(
@@ -54,10 +56,19 @@ class SyncWorker:
         )
         while self.running:
             close_old_connections()
+            if self.schedule_clock.due():
+                self._schedule_check()
             if not self.step():
                 if exit_when_idle:
                     return
                 time.sleep(self.idle_sleep_s)
+
+    def _schedule_check(self) -> None:
+        try:
+            for path in tasks_due_enqueue():
+                logger.info("Worker %s: scheduled task %s enqueued", self.worker_id, path)
+        except Exception:  # a failed check must not stop the syncs; the next check tries again
+            logger.exception("Worker %s: the schedule check failed", self.worker_id)
 
     def step(self) -> bool:
         """Run one claim's work; False when the queue had nothing ready."""

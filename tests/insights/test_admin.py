@@ -116,3 +116,32 @@ def test_shopper_photos_are_for_staff_only_and_only_while_kept(client, staff, pr
     client.logout()
     assert client.get(url).status_code == 302  # to the login page
     assert SearchEvent.objects.count() == 1
+
+
+def test_a_good_match_is_judged_by_the_threshold_of_the_version_that_served_it(
+    products, settings, monkeypatch
+):
+    settings.LOOKALIKE_INSIGHTS_GOOD_MATCH_SCORE = 0.6
+    settings.LOOKALIKE_INSIGHTS_PROJECTED_GOOD_MATCH_SCORE = 0.3
+    # Fit 7 is a projection (its cosines run lower than the raw backbone's).
+    monkeypatch.setattr("insights.thresholds.version_projection", lambda version: object())
+    vector = np.ones(1280) / np.sqrt(1280)
+    for model, score in (
+        ("efficientnet_lite0", 0.45),
+        ("efficientnet_lite0__p7", 0.45),
+        ("efficientnet_lite0__p7", 0.2),
+    ):
+        search_event_record(
+            request=shopper_request(),
+            interface=Interface.PAGE,
+            photo=object(),
+            matches=matches_of(products[:1], [score], model=model, vector=vector),
+        )
+    (today,) = searches_per_day()
+    assert (today.searches, today.good) == (3, 1)  # 0.45 is good under the projection only
+    demand = demand_unmet()
+    assert (demand.model_version, demand.low_score_searches, demand.other_versions) == (
+        "efficientnet_lite0__p7",
+        1,
+        1,
+    )

@@ -7,7 +7,7 @@ from django.db import OperationalError
 from PIL import Image
 
 from insights import events
-from insights.models import Interface, ProductDay, ResultClick, SearchEvent, SearchKind, SearchThumbnail
+from insights.models import Interface, ProductWeek, ResultClick, SearchEvent, SearchKind, SearchThumbnail
 from insights.packing import results_unpack
 from insights.services import click_record, search_event_record
 from search.graph.base import ProductFilter
@@ -41,7 +41,7 @@ def test_a_photo_search_is_recorded_with_its_results_filters_model_and_vector(pr
     assert len(bytes(event.query_sketch)) == 256
     # An anonymous random id, issued to this browser session as a cookie; nothing else about the shopper.
     assert len(event.session_id) == 16 and request.insights_session.issued
-    shown = ProductDay.objects.filter(kind=SearchKind.PHOTO)
+    shown = ProductWeek.objects.filter(kind=SearchKind.PHOTO)
     assert sorted(shown.values_list("product_id", "shown")) == sorted((p.pk, 1) for p in products[:3])
 
 
@@ -92,7 +92,7 @@ def test_nothing_is_recorded_when_turned_off(products, settings):
         )
         is None
     )
-    assert SearchEvent.objects.count() == 0 and ProductDay.objects.count() == 0
+    assert SearchEvent.objects.count() == 0 and ProductWeek.objects.count() == 0
 
 
 def test_a_failing_event_store_never_raises(products, monkeypatch):
@@ -104,7 +104,9 @@ def test_a_failing_event_store_never_raises(products, monkeypatch):
         request=shopper_request(), interface="page", matches=matches_of(products[:2], [0.9, 0.8])
     )
     assert event_id is not None  # links still work; the click is ignored since the event is missing
-    assert SearchEvent.objects.count() == 0 and ProductDay.objects.count() == 0  # the batch rolled back whole
+    assert (
+        SearchEvent.objects.count() == 0 and ProductWeek.objects.count() == 0
+    )  # the batch rolled back whole
 
 
 def _search(products, session="a1b2c3d4e5f60718"):
@@ -121,7 +123,7 @@ def test_a_click_counts_once_for_the_result_shown_at_that_rank(products):
     assert click_record(product_id=products[1].pk, rank=2, **click)
     assert not click_record(product_id=products[1].pk, rank=2, **click)  # repeat
     assert ResultClick.objects.get().rank == 2
-    opened = ProductDay.objects.get(product_id=products[1].pk, kind=SearchKind.LIKED)
+    opened = ProductWeek.objects.get(product_id=products[1].pk, kind=SearchKind.LIKED)
     assert (opened.shown, opened.opened) == (1, 1)
 
 
@@ -145,7 +147,7 @@ def test_tampered_clicks_are_ignored(products, change):
         "rate_key": "k",
     } | change
     assert not click_record(**click)
-    assert ResultClick.objects.count() == 0 and not ProductDay.objects.filter(opened__gt=0).exists()
+    assert ResultClick.objects.count() == 0 and not ProductWeek.objects.filter(opened__gt=0).exists()
 
 
 def test_clicks_are_rate_limited_per_session(products, settings):

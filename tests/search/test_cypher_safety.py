@@ -85,6 +85,9 @@ def test_every_query_is_a_literal_or_an_f_string_of_constants():
                 continue
             calls += 1
             query = node.args[0]
+            if isinstance(query, ast.Name):
+                assert query.id in constants, f"{source.name}: {ast.unparse(node)}"
+                continue
             assert isinstance(query, (ast.Constant, ast.JoinedStr)), f"{source.name}: {ast.unparse(node)}"
             if isinstance(query, ast.JoinedStr):
                 for value in query.values:

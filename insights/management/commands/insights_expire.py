@@ -8,7 +8,7 @@ from insights.retention import events_expire
 
 class Command(BaseCommand):
     help = (
-        "Delete search events (with their clicks and thumbnails) and daily counts older than "
+        "Delete search events (with their clicks and thumbnails) and weekly product counts older than "
         "LOOKALIKE_INSIGHTS_RETENTION_DAYS, and thumbnails past LOOKALIKE_INSIGHTS_THUMBNAIL_DAYS. "
         "Run daily (cron or the task worker's schedule)."
     )
@@ -23,5 +23,5 @@ class Command(BaseCommand):
         expired = events_expire(retention_days=retention_days)
         self.stdout.write(
             f"Kept {retention_days} days: deleted {expired.events} events, {expired.thumbnails} "
-            f"thumbnails, {expired.product_days} daily product counts."
+            f"thumbnails, {expired.product_weeks} weekly product counts."
         )
