@@ -43,7 +43,7 @@ IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.Immed
 @pytest.fixture(scope="session", autouse=True)
 def _immediate_tasks():
     # Most tests check what a save leads to, so the work runs in-process after commit; the queue and its
-    # worker processes have their own tests (tests/integration/test_workers.py, tests/search/test_claims.py).
+    # worker processes have their own tests (tests/integration/test_workers.py, tests/search/ingest/test_claims.py).
     with override_settings(TASKS=IMMEDIATE_TASKS):
         yield
 
