@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
@@ -43,7 +45,7 @@ class Day:
         return self.good / self.searches if self.searches else None
 
 
-def _versions(events) -> list[str]:  # type: ignore[no-untyped-def]
+def _versions(events) -> list[str]:
     return list(events.order_by().values_list("model_version", flat=True).distinct())
 
 
@@ -127,7 +129,7 @@ def demand_unmet(*, days: int = 30, seed: int = 0) -> Demand:
         .order_by("-created_at")
         .only("id", "top_score", "results", "query_sketch")[:DEMAND_EVENTS_MAX]
     )
-    vectors = sketches_unit([bytes(e.query_sketch) for e in events])
+    vectors = sketches_unit([bytes(e.query_sketch or b"") for e in events])  # never empty: filtered above
     labels = kmeans_cosine(vectors, cluster_count(len(events)), seed=seed)
     groups = [[e for e, label in zip(events, labels, strict=True) if label == c] for c in set(labels)]
     groups.sort(key=len, reverse=True)
@@ -167,7 +169,7 @@ def products_top(*, days: int = 30, limit: int = 20) -> list[tuple[Product, int,
 class ProductInsights:
     shown: int
     opened: int
-    by_kind: list[dict]  # kind, shown, opened
+    by_kind: Sequence[Mapping[str, Any]]  # kind, shown, opened
     by_strip: list[tuple[Product, int, int]]  # whose similar-items strip it was in: product, shown, opened
     recent_clicks: list[ResultClick]
     thumbnail_event_ids: set[int]
