@@ -34,12 +34,15 @@ BATCH_LOG = re.compile(r"embed (?P<embed>[\d.]+)s, write (?P<write>[\d.]+)s, sim
 
 
 def photos_make(dataset: Path, count: int, folder: Path) -> Path:
-    """`count` distinct JPEGs from the demo photos (repeat r is cropped by r pixels), and their CSV."""
+    """`count` distinct JPEGs from the demo photos (repeat r is cropped by r pixels), and their CSV.
+    A folder that already holds them (an earlier invocation's) is used as it is."""
     from PIL import Image
 
+    csv_path = folder / "catalog.csv"
+    if csv_path.exists() and sum(1 for _ in csv_path.open()) == count + 1:
+        return csv_path
     sources = sorted((dataset / "train").rglob("*.jpg"))
     folder.mkdir(parents=True, exist_ok=True)
-    csv_path = folder / "catalog.csv"
     with csv_path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["image", "name", "category", "price"])
@@ -55,22 +58,29 @@ def photos_make(dataset: Path, count: int, folder: Path) -> Path:
     return csv_path
 
 
-def model_alone(photos: list[Path], *, batch_size: int, threads: int) -> float:
-    """Images/s of the model's forward pass only, on preprocessed tensors."""
-    import torch
-
+def model_alone(
+    photos: list[Path], *, batch_sizes: list[int], threads: list[int]
+) -> dict[tuple[int, int], float]:
+    """Images/s of the model's forward pass only, on preprocessed tensors: {(batch size, threads): rate}."""
+    # search.embeddings first: it sets OMP_WAIT_POLICY (as in the workers) before torch loads.
     from search.embeddings import BACKBONES, Embedder, image_decode
 
-    torch.set_num_threads(threads)
     embedder = Embedder(BACKBONES["efficientnet_lite0"])
+    import torch
+
     tensors = [embedder.preprocess(image_decode(str(p), max_pixels=40_000_000)) for p in photos]
-    batches = [torch.stack(tensors[i : i + batch_size]) for i in range(0, len(tensors), batch_size)]
-    with torch.inference_mode():
-        embedder.model(batches[0])  # warm-up
-        started = time.perf_counter()
-        for batch in batches:
-            embedder.model(batch)
-    return len(tensors) / (time.perf_counter() - started)
+    rates = {}
+    for thread_count in threads:
+        torch.set_num_threads(thread_count)
+        for batch_size in batch_sizes:
+            batches = [torch.stack(tensors[i : i + batch_size]) for i in range(0, len(tensors), batch_size)]
+            with torch.inference_mode():
+                embedder.model(batches[0])  # warm-up
+                started = time.perf_counter()
+                for batch in batches:
+                    embedder.model(batch)
+            rates[(batch_size, thread_count)] = len(tensors) / (time.perf_counter() - started)
+    return rates
 
 
 def _admin_url() -> str:
@@ -111,8 +121,16 @@ def _counts(url: str) -> tuple[int, int, int]:
 
 
 def ingest(
-    folder: Path, csv_path: Path, *, workers: int, threads: int, batch: int, env: dict[str, str]
+    folder: Path,
+    csv_path: Path,
+    *,
+    workers: int,
+    threads: int,
+    batch: int,
+    env: dict[str, str],
+    max_s: float,
 ) -> dict:
+    """Time the import until every image is synced, or stop at `max_s` (then the rate is over those synced)."""
     url = database_recreate()
     env = {
         **env,
@@ -138,6 +156,7 @@ def ingest(
         )
         for n, log in enumerate(logs)
     ]
+    importer = None
     try:
         started = time.perf_counter()
         importer = manage(
@@ -150,8 +169,21 @@ def ingest(
             stderr=subprocess.DEVNULL,
         )
         import_s = None
+        stopped = False
+        next_report = time.perf_counter() + 60
         while True:
             time.sleep(0.5)
+            now = time.perf_counter()
+            if now >= next_report:
+                images, synced, unfinished = _counts(url)
+                print(f"  {now - started:.0f}s: {images} imported, {synced} synced", flush=True)
+                next_report = now + 60
+            if now - started > max_s:
+                images, synced, unfinished = _counts(url)
+                stopped = True
+                importer.terminate()
+                importer.wait()
+                break
             if import_s is None and importer.poll() is not None:
                 import_s = time.perf_counter() - started
                 if importer.returncode:
@@ -164,6 +196,8 @@ def ingest(
                     raise SystemExit(f"queue empty but only {synced}/{images} synced")
         total_s = time.perf_counter() - started
     finally:
+        if importer is not None and importer.poll() is None:
+            importer.terminate()
         for worker in running:
             worker.terminate()
         for worker in running:
@@ -173,15 +207,22 @@ def ingest(
         for match in BATCH_LOG.finditer(log.read_text()):
             for part in spent:
                 spent[part] += float(match[part])
-    check = subprocess.run(
-        [sys.executable, "manage.py", "check_graph"], cwd=ROOT, env=env, capture_output=True, text=True
+    check = (
+        None
+        if stopped
+        else subprocess.run(
+            [sys.executable, "manage.py", "check_graph"], cwd=ROOT, env=env, capture_output=True, text=True
+        )
     )
     return {
         "workers": workers,
         "images": images,
+        "synced": synced,
+        "stopped": stopped,
         "import_s": import_s,
         "total_s": total_s,
-        "check_graph": check.returncode,
+        "check_graph": None if check is None else check.returncode,
+        "spent": spent,
     }
 
 
@@ -197,29 +238,49 @@ def main() -> None:
     )
     parser.add_argument("--batch", type=int, default=32, help="images a worker claims at once")
     parser.add_argument("--model-sample", type=int, default=1000, help="photos the model alone is timed on")
-    parser.add_argument("--latency-samples", type=int, default=20)
+    parser.add_argument("--model-batches", default="4,8,16", help="batch sizes the model alone is timed at")
+    parser.add_argument(
+        "--max-minutes", type=float, default=25, help="stop a run here and report the rate over what synced"
+    )
+    parser.add_argument("--latency-only", action="store_true", help="only the staff write latency")
+    parser.add_argument("--latency-samples", type=int, default=20, help="0: no staff write latency")
+    parser.add_argument(
+        "--photos-dir", type=Path, help="where the photos are made, or found made by an earlier invocation"
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DJANGO_DEBUG", "1")
     os.environ.setdefault("LOOKALIKE_NEO4J_INSTANCE", "bench")
     env = {k: v for k, v in os.environ.items() if k != "LOOKALIKE_TASK_BACKEND"}
-    workdir = Path(tempfile.mkdtemp(prefix="lookalike-ingest-"))
+    if args.latency_only:
+        raise SystemExit(latency_run(args, env))
+    photos_dir = args.photos_dir or Path(tempfile.mkdtemp(prefix="lookalike-ingest-")) / "photos"
     print(f"load average before: {os.getloadavg()}", flush=True)
     started = time.perf_counter()
-    csv_path = photos_make(args.dataset, args.photos, workdir / "photos")
+    csv_path = photos_make(args.dataset, args.photos, photos_dir)
     print(f"{args.photos} photos made in {time.perf_counter() - started:.0f}s", flush=True)
 
     from search.embeddings import DEFAULT_BATCH_SIZE
 
-    sample = random.Random(0).sample(
-        sorted((workdir / "photos").glob("*.jpg")), min(args.model_sample, args.photos)
+    sample = random.Random(0).sample(sorted(photos_dir.glob("*.jpg")), min(args.model_sample, args.photos))
+    # The worker embeds at DEFAULT_BATCH_SIZE; the sweep shows whether that is still the best here and now.
+    rates = model_alone(
+        sample,
+        batch_sizes=sorted({DEFAULT_BATCH_SIZE, *(int(b) for b in args.model_batches.split(","))}),
+        threads=sorted({args.threads, 1}),
     )
-    model_rate = model_alone(sample, batch_size=DEFAULT_BATCH_SIZE, threads=args.threads)
-    model_rate_1 = model_alone(sample, batch_size=DEFAULT_BATCH_SIZE, threads=1)
+    print("\nModel alone (forward pass on preprocessed photos), images/s:\n")
+    print("| torch threads | " + " | ".join(f"batch {b}" for b, t in rates if t == args.threads) + " |")
+    print("|---|" + "---|" * sum(1 for _, t in rates if t == args.threads))
+    for threads in sorted({t for _, t in rates}):
+        print(
+            f"| {threads} | " + " | ".join(f"{r:.1f}" for (b, t), r in rates.items() if t == threads) + " |"
+        )
+    model_rate = rates[(DEFAULT_BATCH_SIZE, args.threads)]
     print(
-        f"model alone, batch {DEFAULT_BATCH_SIZE}: {model_rate:.1f} images/s with {args.threads} threads, "
-        f"{model_rate_1:.1f} with 1 ({len(sample)} photos)",
+        f"\nmodel alone, batch {DEFAULT_BATCH_SIZE} (the workers'), {args.threads} threads: {model_rate:.1f} images/s "
+        f"({len(sample)} photos)",
         flush=True,
     )
 
@@ -229,13 +290,24 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for workers in (int(w) for w in args.workers.split(",")):
         result = ingest(
-            workdir / "photos", csv_path, workers=workers, threads=args.threads, batch=args.batch, env=env
+            photos_dir,
+            csv_path,
+            workers=workers,
+            threads=args.threads,
+            batch=args.batch,
+            env=env,
+            max_s=args.max_minutes * 60,
         )
-        rate = result["images"] / result["total_s"]
+        rate = result["synced"] / result["total_s"]
+        import_done = "not done" if result["import_s"] is None else f"{result['import_s']:.0f}"
+        outcome = (
+            f"stopped at {args.max_minutes:g} min: {result['synced']} of {result['images']} imported synced"
+            if result["stopped"]
+            else ("clean" if result["check_graph"] == 0 else "DRIFT")
+        )
         print(
-            f"| {workers} | {max(args.threads // workers, 1)} | {result['images']} | {result['import_s']:.0f} | "
-            f"{result['total_s']:.0f} | {rate:.1f} | {rate / model_rate:.2f} | "
-            f"{'clean' if result['check_graph'] == 0 else 'DRIFT'} |",
+            f"| {workers} | {max(args.threads // workers, 1)} | {result['images']} | {import_done} | "
+            f"{result['total_s']:.0f} | {rate:.1f} | {rate / model_rate:.2f} | {outcome} |",
             flush=True,
         )
         spent = result["spent"]
@@ -245,7 +317,12 @@ def main() -> None:
             flush=True,
         )
     print(f"load average after: {os.getloadavg()}", flush=True)
+    if not args.latency_samples:
+        return
+    raise SystemExit(latency_run(args, env))
 
+
+def latency_run(args: argparse.Namespace, env: dict[str, str]) -> int:
     latency = subprocess.run(
         [
             sys.executable,
@@ -260,7 +337,7 @@ def main() -> None:
         env={**env, "DATABASE_URL": database_recreate()},
         check=False,
     )
-    raise SystemExit(latency.returncode)
+    return latency.returncode
 
 
 if __name__ == "__main__":

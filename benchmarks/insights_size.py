@@ -76,18 +76,22 @@ class Traffic:
     def popular(self) -> int:
         return int(self.rng.choice(CATALOG, p=self.popularity))
 
-    def results(self, kind: str) -> np.ndarray:
+    def results(self, kind: str) -> tuple[np.ndarray, int | None]:
+        """Product ids shown, best first, and the source product of a strip (None for searches)."""
         count = 8 if kind == "similar" else 12
-        if self.uniform:
-            return self.rng.choice(self.ids, count, replace=False)
         if kind == "similar":
-            return self.ids[self.neighbours[self.popular()][:count]]
+            source = self.popular()
+            if self.uniform:
+                return self.rng.choice(self.ids, count, replace=False), int(self.ids[source])
+            return self.ids[self.neighbours[source][:count]], int(self.ids[source])
+        if self.uniform:
+            return self.rng.choice(self.ids, count, replace=False), None
         if kind == "photo":
             target = self.popular()
-            return self.ids[np.concatenate([[target], self.neighbours[target][: count - 1]])]
+            return self.ids[np.concatenate([[target], self.neighbours[target][: count - 1]])], None
         liked = [self.popular() for _ in range(int(self.rng.integers(1, 4)))]
         pooled = list(dict.fromkeys(int(n) for i in liked for n in self.neighbours[i] if n not in liked))
-        return self.ids[pooled[:count]]
+        return self.ids[pooled[:count]], None
 
 
 def _record(traffic: Traffic, when: datetime):
@@ -96,7 +100,7 @@ def _record(traffic: Traffic, when: datetime):
     rng = traffic.rng
     roll = rng.random()
     kind = "photo" if roll < 0.4 else "liked" if roll < 0.5 else "similar"
-    ids = traffic.results(kind)
+    ids, source = traffic.results(kind)
     scores = np.sort(rng.uniform(0.3, 0.95, len(ids)))[::-1]
     vector = rng.standard_normal(1280).astype(np.float32) if kind != "similar" else None
     return SearchRecord(
@@ -107,7 +111,7 @@ def _record(traffic: Traffic, when: datetime):
         session_id=f"{rng.integers(2**63):016x}",
         model_version="efficientnet_lite0__p3",
         filters={"category": "apples", "in_stock": True} if rng.random() < 0.2 else None,
-        source_product_id=int(traffic.ids[traffic.popular()]) if kind == "similar" else None,
+        source_product_id=source,
         results=[(int(p), float(s)) for p, s in zip(ids, scores, strict=True)],
         result_count=len(ids),
         query_vector=vector / np.linalg.norm(vector) if vector is not None else None,
@@ -159,8 +163,10 @@ def main() -> None:
     began = time.perf_counter()
     batches = args.events // BATCH
     for batch in range(batches):
-        when = start + span * batch / batches
-        events_write([_record(traffic, when) for _ in range(BATCH)])
+        # Every event its own time (a shared one would flatter PostgreSQL's deduplicating B-tree index).
+        events_write(
+            [_record(traffic, start + span * (batch * BATCH + i) / args.events) for i in range(BATCH)]
+        )
     elapsed = time.perf_counter() - began
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -14,7 +14,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
-import torch
+
+# OpenMP's default is to spin while a thread waits for the others; when other processes want the cores
+# (a worker beside the web server, Neo4j, PostgreSQL, another worker) the spinners and the preempted thread
+# starve each other. Measured on the 2-core machine at load ~10: 2 threads, batch 4, 1.0-1.2 images/s
+# spinning, 9-18 passive (docs/benchmarks.md "Ingestion through the queue"). Read once, when torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch  # noqa: E402
 from PIL import Image
 from torchvision import transforms
 

@@ -28,8 +28,8 @@ from search.indexing import images_project, schema_forget
 from search.models import FitStatus, ProjectionFit
 from search.projection import DEFAULT_DIMENSIONS, DEFAULT_SHRINKAGE, Projection, projection_fit
 from search.serving import SWITCH_GRACE_S, serving_forget
-from search.similar_edges import similar_rebuild_all
-from search.versions import version_backbone, version_fit_id, versions_forget
+from search.similar_edges import EXACT_REBUILD_MAX_IMAGES, similar_rebuild_all, similar_rebuild_exact
+from search.versions import vectors_project, version_backbone, version_fit_id, versions_forget
 
 ProgressFactory = Callable[[int, str, str], AbstractContextManager[Callable[[int], None]]]
 PROJECT_CHUNK = 500
@@ -146,7 +146,19 @@ def _version_build_and_switch(
         update(1)
     product_ids = sorted(set(_embedded_images(backbone).values_list("product_id", flat=True)))
     with progress(len(product_ids), "Similar items", "product") as update:
-        report.products_linked = similar_rebuild_all(product_ids=product_ids, model=version, progress=update)
+        if len(ids) <= EXACT_REBUILD_MAX_IMAGES:
+            rows = list(_embedded_images(backbone).values_list("product_id", "embedding"))
+            raw = np.stack([vector_from_bytes(bytes(e)) for _, e in rows])
+            report.products_linked = similar_rebuild_exact(
+                image_products=np.array([p for p, _ in rows]),
+                vectors=vectors_project(raw, version=version),
+                model=version,
+                progress=update,
+            )
+        else:
+            report.products_linked = similar_rebuild_all(
+                product_ids=product_ids, model=version, progress=update
+            )
     store.serving_switch(version)
 
 

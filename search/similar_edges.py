@@ -1,7 +1,9 @@
 """Maintains (:Product)-[:SIMILAR_TO {score}]->(:Product) from the vector index: O(k) queries per product.
 
 A product's neighbours are the products of its images' nearest images, scored by the best image pair
-(cosine), kept when score >= LOOKALIKE_SIMILAR_MIN_SCORE, best LOOKALIKE_SIMILAR_K first. Never all pairs.
+(cosine), kept when score >= LOOKALIKE_SIMILAR_MIN_SCORE, best LOOKALIKE_SIMILAR_K first. Never all pairs,
+except when a new projection fit rebuilds every list of a catalog of up to EXACT_REBUILD_MAX_IMAGES images
+(`similar_lists_exact`): there one block of NumPy products replaces an index query per image.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ from search.versions import vectors_project, version_backbone, version_similar_m
 # Each image query fetches this many neighbours per wanted product: a product's own images and
 # several images of one neighbour product can fill the top of the list.
 OVERFETCH_PER_PRODUCT = 4
+# A full rebuild scores every image pair in NumPy up to this many images: 10k images are ~1.3e11
+# multiply-adds (seconds here) where one index query per image took ~15 min on the loaded 2-core machine
+# (benchmarks/projection_fit_time.py). Above it, the cost grows with the square: per-product index queries.
+EXACT_REBUILD_MAX_IMAGES = 20_000
+EXACT_BLOCK_ROWS = 1024
 
 
 def product_vectors(product_id: int, model: str) -> list:
@@ -75,3 +82,55 @@ def similar_rebuild_all(
         if progress:
             progress(1)
     return count
+
+
+def similar_lists_exact(
+    image_products: np.ndarray, vectors: np.ndarray, *, k: int, min_score: float
+) -> dict[int, list[Neighbour]]:
+    """Every product's neighbours by best image pair over all pairs of unit `vectors` (one row per image):
+    what `product_neighbours_compute` finds through the index, exactly, for all products at once."""
+    order = np.argsort(image_products, kind="stable")
+    products = np.asarray(image_products)[order]
+    vectors = np.asarray(vectors, dtype=np.float32)[order]
+    keys, starts = np.unique(products, return_index=True)
+    ends = np.append(starts[1:], len(products))
+    best = np.empty((len(keys), len(keys)), dtype=np.float32)  # product × product: best image pair
+    first = 0
+    while first < len(keys):
+        last = first + 1  # whole products per block, at least one
+        while last < len(keys) and ends[last] - starts[first] <= EXACT_BLOCK_ROWS:
+            last += 1
+        rows = slice(starts[first], ends[last - 1])
+        per_product = np.maximum.reduceat(vectors[rows] @ vectors.T, starts, axis=1)
+        best[first:last] = np.maximum.reduceat(per_product, starts[first:last] - starts[first], axis=0)
+        first = last
+    np.fill_diagonal(best, -np.inf)
+    lists: dict[int, list[Neighbour]] = {}
+    for row, product_id in enumerate(keys.tolist()):
+        scores = best[row]
+        # Stable on the negated score: ties keep the ascending product order, as the index path sorts them.
+        ranked = [i for i in np.argsort(-scores, kind="stable")[:k] if scores[i] >= min_score]
+        lists[product_id] = [
+            Neighbour(product_id=int(keys[i]), score=round(float(scores[i]), 6)) for i in ranked
+        ]
+    return lists
+
+
+def similar_rebuild_exact(
+    *,
+    image_products: np.ndarray,
+    vectors: np.ndarray,
+    model: str,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Replace every listed product's SIMILAR_TO list in `model` by the exact lists over these vectors (the
+    version's every image, in its space)."""
+    lists = similar_lists_exact(
+        image_products, vectors, k=settings.LOOKALIKE_SIMILAR_K, min_score=version_similar_min_score(model)
+    )
+    store = graph_store()
+    for product_id, neighbours in lists.items():
+        store.similar_replace(product_id, neighbours, model=model)
+        if progress:
+            progress(1)
+    return len(lists)

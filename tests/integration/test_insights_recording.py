@@ -67,11 +67,46 @@ def test_more_like_this_and_the_similar_items_strip_are_recorded(client, demo_ca
     assert f"/open/{strip_event.pk}/1/" in page.content.decode()
 
 
+def test_api_photo_and_liked_searches_are_recorded_without_a_cookie(client, demo_catalog, grocery_dir):
+    photo = client.post("/api/v1/search/", {"image": _photo(grocery_dir), "k": 4, "in_stock": "true"})
+    assert photo.status_code == 200
+    results = [r["product"]["id"] for r in photo.json()["results"]]
+    event = SearchEvent.objects.get(pk=int(photo["Search-Id"]))
+    assert event.kind == SearchKind.PHOTO and event.interface == "api" and event.session_id == ""
+    assert event.model_version == "efficientnet_lite0" and event.filters == {"in_stock": True}
+    assert [p for p, _ in results_unpack(event.results)] == results and event.result_count == 4
+    assert event.top_score == pytest.approx(photo.json()["results"][0]["score"], abs=1e-3)
+    assert len(bytes(event.query_sketch)) == 256
+    assert "lookalike_sid" not in photo.cookies and not SearchThumbnail.objects.exists()
+
+    granny = Product.objects.get(name="Granny Smith")
+    liked = client.post("/api/v1/search/", {"liked": str(granny.pk), "k": 4})
+    assert liked.status_code == 200
+    liked_event = SearchEvent.objects.get(pk=int(liked["Search-Id"]))
+    assert liked_event.kind == SearchKind.LIKED and liked_event.interface == "api"
+    assert liked_event.filters == {"liked": [granny.pk]}
+    assert [p for p, _ in results_unpack(liked_event.results)] == [
+        r["product"]["id"] for r in liked.json()["results"]
+    ]
+    assert SearchEvent.objects.count() == 2
+
+
 def test_nothing_is_recorded_when_turned_off(client, demo_catalog, grocery_dir, settings):
     settings.LOOKALIKE_INSIGHTS_ENABLED = False
+    granny = Product.objects.get(name="Granny Smith")
     response = client.post(reverse("search:photo-search"), {"photo": _photo(grocery_dir), "k": 3})
     assert response.status_code == 200 and "/open/" not in response.content.decode()
-    assert client.get(Product.objects.get(name="Banana").get_absolute_url()).status_code == 200
+    liked = client.get(reverse("search:photo-search"), {"liked": granny.pk})
+    assert liked.status_code == 200 and liked.context["results"]
+    strip = client.get(granny.get_absolute_url())
+    assert strip.status_code == 200 and strip.context["similar"] and "/open/" not in strip.content.decode()
+    api = [
+        client.post("/api/v1/search/", {"image": _photo(grocery_dir), "k": 3}),
+        client.post("/api/v1/search/", {"liked": str(granny.pk), "k": 3}),
+        client.get(f"/api/v1/products/{granny.pk}/similar/"),
+    ]
+    assert [r.status_code for r in api] == [200, 200, 200] and all(r.json() for r in api)
+    assert not any(r.has_header("Search-Id") for r in api)
     assert not SearchEvent.objects.exists() and "lookalike_sid" not in client.cookies
 
 

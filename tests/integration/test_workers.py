@@ -17,14 +17,19 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
+from django.urls import reverse
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from catalog.models import Category, Product, ProductImage, SyncStatus
 from catalog.services import category_get_or_create, product_create, product_delete, product_image_add
+from search import indexing
 from search.graph import GraphUnavailable, graph_store
 from search.tasks import image_sync_task
 from tests.conftest import graph_image_ids
@@ -163,6 +168,62 @@ def test_with_the_queue_a_save_only_enqueues(settings, grocery_dir, django_captu
     assert image.sync_status == SyncStatus.PENDING and image.embedding is None  # the save did not embed
     queued = DBTaskResult.objects.get(args_kwargs__kwargs__image_id=image.pk)
     assert queued.status == TaskResultStatus.READY and queued.task_path == image_sync_task.module_path
+
+
+@pytest.mark.django_db
+def test_until_a_worker_syncs_them_the_admin_and_the_api_show_each_images_state(
+    settings,
+    admin_client,
+    admin_user,
+    grocery_dir,
+    neo4j_graph,
+    graph_cleanup,
+    django_capture_on_commit_callbacks,
+):
+    settings.TASKS = QUEUE
+    staff = APIClient()
+    staff.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=admin_user).key}")
+    category_get_or_create(name="Fruit")
+    with django_capture_on_commit_callbacks(execute=True):
+        created = staff.post(
+            "/api/v1/products/", {"name": "Queued kiwi", "price": "2.00", "category": "fruit"}
+        )
+        product_id = created.json()["id"]
+        photo = grocery_dir / "train/Fruit/Kiwi/Kiwi_030.jpg"
+        added = staff.post(
+            f"/api/v1/products/{product_id}/images/",
+            {"image": SimpleUploadedFile(photo.name, photo.read_bytes())},
+            format="multipart",
+        )
+        # As an import would store it: the API and the admin refuse undecodable uploads.
+        poison = product_image_add(
+            product=Product.objects.get(pk=product_id),
+            file=io.BytesIO(b"\xff\xd8\xff broken"),
+            filename="b.jpg",
+        )
+    graph_cleanup.append(product_id)
+    assert added.status_code == 201 and added.json()["sync_status"] == "pending"
+    image_id = added.json()["id"]
+
+    def admin_listed(status: str) -> str:
+        changelist = reverse("admin:catalog_productimage_changelist")
+        return admin_client.get(f"{changelist}?sync_status__exact={status}").content.decode()
+
+    def change_link(pk: int) -> str:
+        return f"/catalog/productimage/{pk}/change/"
+
+    pending = admin_listed("pending")
+    assert change_link(image_id) in pending and change_link(poison.pk) in pending
+
+    indexing.images_sync([image_id, poison.pk])  # what a worker runs on its batch
+
+    failed, synced, pending = admin_listed("failed"), admin_listed("synced"), admin_listed("pending")
+    assert change_link(poison.pk) in failed and "Not a readable image" in failed  # with its error
+    assert change_link(image_id) in synced and change_link(image_id) not in pending + failed
+    product_page = admin_client.get(
+        reverse("admin:catalog_product_change", args=[product_id])
+    ).content.decode()
+    assert "<p>Failed</p>" in product_page and "Not a readable image" in product_page  # the inline too
 
 
 def test_a_worker_process_syncs_what_a_save_queued(committed, worker_env, grocery_dir, tmp_path, neo4j_graph):

@@ -102,3 +102,17 @@ def test_fit_is_finite_with_more_dimensions_than_photos(shrinkage):
         vectors, products=labels, categories=labels, shrinkage=shrinkage, dimensions=None
     )
     assert projection is not None and np.isfinite(projection.matrix).all()
+
+
+def test_cholesky_whitening_gives_the_symmetric_whitenings_cosines():
+    """The fit whitens by Cholesky (fast); cosines must equal those of scatter^-1/2 (eigh)."""
+    from search.projection import _whitening
+
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=(40, 40))
+    scatter = a @ a.T / 40 + 0.1 * np.eye(40)
+    eigenvalues, eigenvectors = np.linalg.eigh(scatter)
+    symmetric = eigenvectors / np.sqrt(eigenvalues)
+    x, y = rng.normal(size=(2, 5, 40))
+    cosines = normalised(x @ _whitening(scatter)) @ normalised(y @ _whitening(scatter)).T
+    assert cosines == pytest.approx(normalised(x @ symmetric) @ normalised(y @ symmetric).T, abs=1e-5)
