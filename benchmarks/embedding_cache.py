@@ -34,9 +34,11 @@ def labelled_photos(dataset: Path) -> list[dict[str, str]]:
 
 
 def embeddings_cache(dataset: Path, backbone: str, *, flips: bool = False) -> Path:
-    """The cache file, made on first use. `flips` also embeds each photo's mirror image (twice the work)."""
+    """The cache file, made on first use. `flips` also embeds each photo's mirror image (twice the work);
+    asked of a cache made without them, it adds them (the plain vectors are kept)."""
     path = cache_path(dataset, backbone)
-    if path.exists():
+    cached = np.load(path) if path.exists() else None
+    if cached is not None and (not flips or bool(cached["has_flips"])):
         return path
     rows = labelled_photos(dataset)
     embedder = embedder_get(backbone)
@@ -44,7 +46,10 @@ def embeddings_cache(dataset: Path, backbone: str, *, flips: bool = False) -> Pa
     def images():  # decoded lazily: the whole set would not fit in memory at once
         return (image_decode(str(dataset / row["filename"]), max_pixels=MAX_PIXELS) for row in rows)
 
-    plain = np.stack(list(embedder.embed_many(images())))
+    if cached is not None and list(cached["filename"]) == [row["filename"] for row in rows]:
+        plain = cached["plain"]
+    else:
+        plain = np.stack(list(embedder.embed_many(images())))
     flipped = (
         np.stack(list(embedder.embed_many(ImageOps.mirror(image) for image in images()))) if flips else None
     )

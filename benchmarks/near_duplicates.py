@@ -111,7 +111,7 @@ def _report(
     lowest_copy = min(min(s) for s in edited.values())
     highest_other = max(nearest_other_photo)
     print(f"\nlowest same-photo cosine {lowest_copy:.3f}; highest different-photo cosine {highest_other:.3f}")
-    for threshold in (0.60, 0.70, 0.75, 0.80, 0.85, 0.88, 0.90, 0.92):
+    for threshold in (0.40, 0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85, 0.88, 0.90, 0.92):
         caught = {name: np.mean(np.array(scores) >= threshold) for name, scores in edited.items()}
         flagged = np.mean(np.array(nearest_other_photo) >= threshold)
         print(

@@ -31,13 +31,21 @@ class Photos:
     product: np.ndarray  # int ids
     category: np.ndarray  # int ids
     shop: np.ndarray  # bool: a shop photo (else a catalogue photo)
+    has_flips: bool = False  # `flipped` holds the mirror images' embeddings (else a copy of `plain`)
 
     @classmethod
     def load(cls, path: str) -> Photos:
         data = np.load(path)
         _, product = np.unique(data["label"], return_inverse=True)
         _, category = np.unique(data["coarse"], return_inverse=True)
-        return cls(data["plain"], data["flipped"], product, category, data["split"] == "train")
+        return cls(
+            data["plain"],
+            data["flipped"],
+            product,
+            category,
+            data["split"] == "train",
+            bool(data["has_flips"]),
+        )
 
     def vectors(self, *, flip: bool) -> np.ndarray:
         if not flip:

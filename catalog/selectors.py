@@ -18,6 +18,10 @@ def product_list(
     products = Product.objects.select_related("category").prefetch_related(
         Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
     )
+    if "\x00" in (category_slug or "") + (query or ""):
+        # No name or slug holds a NUL (forms and the API refuse it), and PostgreSQL refuses one in a query
+        # (a 500 from the catalog page's ?q=): nothing matches.
+        return products.none()
     if category_slug:
         products = products.filter(category__slug=category_slug)
     if query:

@@ -1,0 +1,114 @@
+"""Time to fit and switch the catalog projection on a large catalog, from stored raw embeddings (no CNN).
+
+    LOOKALIKE_NEO4J_INSTANCE=bench .venv/bin/python -m benchmarks.projection_fit_time [--images 10000]
+
+The catalog is made from the cached embeddings of the grocery photos (benchmarks/embedding_cache.py),
+copied until it holds `--images` images: copy 0 is the photos as they are, copy c ≥ 1 makes new products
+("<label> #c", same category) whose vectors are the photos' vectors plus Gaussian noise (sigma 0.005 per
+dimension, cosine ≈ 0.98 to the original), renormalised, so products keep their within-product spread
+and stay distinct. The identity version is written first as indexing would (its SIMILAR_TO exactly in
+NumPy, as a fit writes it: one index query per image takes longer here than the target; not timed), then
+`projection_refit` is timed: fit, re-project every image into the new version, build its vector index,
+SIMILAR_TO for every product, the switch, and dropping the old version (after the switch grace).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import numpy as np
+
+from benchmarks._setup import arguments_with_dataset, database_migrate, django_temp
+
+django_temp("projection-fit-time")
+
+from django.conf import settings  # noqa: E402
+
+from benchmarks.catalog_from_cache import CachedImage, catalog_load, identity_serve  # noqa: E402
+from benchmarks.embedding_cache import embeddings_cache  # noqa: E402
+from search import fitting  # noqa: E402
+from search.progress import progress_bar  # noqa: E402
+from search.serving import SWITCH_GRACE_S  # noqa: E402
+
+NOISE_SIGMA = 0.005
+
+
+def images_copied(cache: str, count: int, *, seed: int = 0) -> list[CachedImage]:
+    data = np.load(cache)
+    rng = np.random.default_rng(seed)
+    images: list[CachedImage] = []
+    copy = 0
+    while len(images) < count:
+        vectors = data["plain"]
+        if copy:
+            vectors = vectors + rng.normal(0.0, NOISE_SIGMA, size=vectors.shape).astype(np.float32)
+            vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        for label, coarse, filename, vector in zip(
+            data["label"], data["coarse"], data["filename"], vectors, strict=True
+        ):
+            product = str(label) if copy == 0 else f"{label} #{copy}"
+            images.append(CachedImage(product, str(coarse), str(filename), vector))
+            if len(images) == count:
+                break
+        copy += 1
+    return images
+
+
+@contextmanager
+def timed_stages(stages: dict[str, float]) -> Iterator[Callable]:  # type: ignore[type-arg]
+    """A progress factory that records each stage's wall time."""
+
+    @contextmanager
+    def factory(total: int, description: str, unit: str) -> Iterator[Callable[[int], None]]:
+        started = time.perf_counter()
+        with progress_bar(total=total, description=description, unit=unit) as update:
+            yield update
+        stages[description] = time.perf_counter() - started
+
+    yield factory
+
+
+def main() -> None:
+    parser = arguments_with_dataset(__doc__)
+    parser.add_argument("--images", type=int, default=10_000)
+    args = parser.parse_args()
+    database_migrate()
+    cache = embeddings_cache(args.dataset, settings.LOOKALIKE_BACKBONE)
+    images = images_copied(str(cache), args.images)
+    catalog_load(images, args.dataset)
+    products = len({image.product for image in images})
+    started = time.perf_counter()
+    identity_serve(exact_similar=True)
+    identity_s = time.perf_counter() - started
+    stages: dict[str, float] = {}
+    switched_at: list[float] = []
+    switch = fitting.graph_store().__class__.serving_switch
+
+    def serving_switch_timed(self, model: str) -> None:  # type: ignore[no-untyped-def]
+        switch(self, model)
+        switched_at.append(time.perf_counter())
+
+    fitting.graph_store().__class__.serving_switch = serving_switch_timed  # type: ignore[method-assign]
+    with timed_stages(stages) as factory:
+        started = time.perf_counter()
+        report = fitting.projection_refit(progress=factory)
+        total_s = time.perf_counter() - started
+    fit = report.fit
+    assert fit is not None
+    print(f"\n{len(images)} images, {products} products; identity version written in {identity_s:.1f} s\n")
+    print("| stage | seconds |\n|---|---|")
+    print(f"| fit (stored vectors → projection, NumPy) | {fit.fit_seconds:.1f} |")
+    for stage, seconds in stages.items():
+        print(f"| {stage} | {seconds:.1f} |")
+    print(f"| **fit → switch** | **{switched_at[0] - started:.1f}** |")
+    print(
+        f"| switch → old version dropped (incl. {SWITCH_GRACE_S:.0f} s grace) | {total_s - (switched_at[0] - started):.1f} |"
+    )
+    print(f"| total | {total_s:.1f} |")
+    print(f"\nfit {fit.version}: grouping {fit.grouping}, {fit.dimensions} dims, {fit.groups} groups")
+
+
+if __name__ == "__main__":
+    main()
