@@ -64,7 +64,7 @@ test: lint neo4j-test-start postgres-start
 	LOOKALIKE_DATABASE=local-postgres $(PY) -m pytest $(PYTEST_ARGS) -m postgres || test $$? = 5
 
 # Benchmarks (not tests): embedding throughput, then search latency/recall on the separate bench Neo4j
-# (127.0.0.1:7689, cleared and filled with 10k then 100k synthetic images; about 10 minutes), then the
+# (127.0.0.1:7689, cleared and filled with 10k then 100k photo-like images; ~30 minutes on a busy machine), then the
 # search request end to end, SIMILAR_TO upkeep and retrieval quality on the demo photos (about 8 minutes).
 bench: setup
 	$(PY) -m benchmarks.embedding_throughput --count 128 --batch-sizes 1,2,4,8,32
