@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import os
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -35,6 +36,28 @@ def django_temp(name: str, *, keep_database_url: bool = False) -> Path:
     os.environ.setdefault("LOOKALIKE_TASK_BACKEND", IMMEDIATE_TASK_BACKEND)
     django.setup()
     return workdir
+
+
+def postgres_temp_database() -> None:
+    """A throwaway database in the local cluster, named for this run, dropped at exit."""
+    import psycopg
+
+    password = (Path(__file__).resolve().parents[1] / "var" / "postgres" / "password").read_text().strip()
+    port = os.environ.get("LOOKALIKE_POSTGRES_PORT", "54329")
+    admin_url = f"postgres://lookalike:{password}@127.0.0.1:{port}/lookalike"  # as config/settings.py
+    name = f"lookalike_insights_size_{secrets.token_hex(4)}"
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(admin_url, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    atexit.register(drop)
+    os.environ["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def arguments_with_dataset(description: str) -> argparse.ArgumentParser:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import random
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -25,12 +26,19 @@ from benchmarks._setup import (
     database_migrate,
     demo_import,
     django_temp,
+    postgres_temp_database,
 )
 
-workdir = django_temp("insights-recording")
+# --postgres: the database the app runs on in production, where the writer's commits never block reads.
+_on_postgres = "--postgres" in sys.argv
+if _on_postgres:
+    postgres_temp_database()
+workdir = django_temp("insights-recording", keep_database_url=_on_postgres)
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
@@ -78,7 +86,10 @@ def latency(dataset: Path, rounds: int) -> None:
                     call(argument)
                     times[(name, on)].append((time.perf_counter() - start) * 1000)
     records_flush()
-    print(f"{rounds} rounds, {SearchEvent.objects.count()} events recorded; load average {os.getloadavg()}\n")
+    print(
+        f"{rounds} rounds on {connection.vendor}, writer gathering {settings.LOOKALIKE_INSIGHTS_GATHER_S} s, "
+        f"{SearchEvent.objects.count()} events recorded; load average {os.getloadavg()}\n"
+    )
     print("| path | recording off p50 / p95 ms | recording on p50 / p95 ms | p50 change |")
     print("|---|---|---|---|")
     for name in paths:
@@ -93,6 +104,7 @@ def latency(dataset: Path, rounds: int) -> None:
 def main() -> None:
     parser = arguments_with_dataset(__doc__)
     parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--postgres", action="store_true", help="a throwaway database in the local cluster")
     args = parser.parse_args()
     database_migrate()
     demo_import(args.dataset)

@@ -23,12 +23,9 @@ row than a full one: the extrapolation errs high). `--uniform` draws every resul
 from __future__ import annotations
 
 import argparse
-import atexit
 import os
-import secrets
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 
@@ -36,28 +33,6 @@ MILLION = 1_000_000
 SPAN_DAYS_PER_MILLION = 90
 CATALOG, CATEGORIES, NEIGHBOURS = 10_000, 100, 24
 BATCH = 500  # insights.writer.BATCH_MAX
-
-
-def _postgres_database() -> None:
-    """A throwaway database in the local cluster, named for this run, dropped at exit."""
-    import psycopg
-
-    password = (Path(__file__).resolve().parents[1] / "var" / "postgres" / "password").read_text().strip()
-    port = os.environ.get("LOOKALIKE_POSTGRES_PORT", "54329")
-    admin_url = f"postgres://lookalike:{password}@127.0.0.1:{port}/lookalike"  # as config/settings.py
-    name = f"lookalike_insights_size_{secrets.token_hex(4)}"
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-
-    atexit.register(drop)
-    os.environ["DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 class Traffic:
@@ -146,10 +121,10 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--uniform", action="store_true", help="results drawn at random (worst case)")
     args = parser.parse_args()
-    from benchmarks._setup import database_migrate, django_temp
+    from benchmarks._setup import database_migrate, django_temp, postgres_temp_database
 
     if args.postgres:
-        _postgres_database()
+        postgres_temp_database()
     django_temp("insights-size", keep_database_url=args.postgres)
     database_migrate()
     from django.db import connection

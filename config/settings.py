@@ -214,6 +214,8 @@ LOOKALIKE_INSIGHTS_ENABLED = env_bool("LOOKALIKE_INSIGHTS_ENABLED", True)
 # (a full queue drops events); "inline": written in the request, in a savepoint (tests, one-off scripts).
 LOOKALIKE_INSIGHTS_WRITER = os.environ.get("LOOKALIKE_INSIGHTS_WRITER", "background")
 LOOKALIKE_INSIGHTS_QUEUE_SIZE = int(os.environ.get("LOOKALIKE_INSIGHTS_QUEUE_SIZE", "10000"))
+# The writer gathers events this long before writing them in one transaction (docs/benchmarks.md).
+LOOKALIKE_INSIGHTS_GATHER_S = float(os.environ.get("LOOKALIKE_INSIGHTS_GATHER_S", "1.0"))
 # Events (and their clicks and weekly counts) older than this are deleted daily by the workers' schedule
 # (LOOKALIKE_WORKER_SCHEDULE) and by `manage.py insights_expire`.
 LOOKALIKE_INSIGHTS_RETENTION_DAYS = int(os.environ.get("LOOKALIKE_INSIGHTS_RETENTION_DAYS", "90"))

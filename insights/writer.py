@@ -53,7 +53,8 @@ def _write_safely(records: Sequence[SearchRecord]) -> bool:
 
 
 class BackgroundWriter:
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, gather_s: float = 0.0) -> None:
+        self.gather_s = gather_s
         self._queue: queue.Queue[SearchRecord] = queue.Queue(maxsize=size)
         self._thread = threading.Thread(target=self._run, name="insights-writer", daemon=True)
         self._thread.start()
@@ -71,6 +72,9 @@ class BackgroundWriter:
     def _run(self) -> None:
         while True:
             batch = [self._queue.get()]
+            # Gather what arrives meanwhile: one write (and one commit, during which SQLite makes readers
+            # wait) per gather_s at most, instead of one per search (measured in docs/benchmarks.md).
+            time.sleep(self.gather_s)
             while len(batch) < BATCH_MAX:
                 try:
                     batch.append(self._queue.get_nowait())
@@ -92,7 +96,12 @@ def background_writer() -> BackgroundWriter:
     if _writer is None or _writer[0] != os.getpid():
         with _writer_lock:
             if _writer is None or _writer[0] != os.getpid():
-                _writer = (os.getpid(), BackgroundWriter(settings.LOOKALIKE_INSIGHTS_QUEUE_SIZE))
+                _writer = (
+                    os.getpid(),
+                    BackgroundWriter(
+                        settings.LOOKALIKE_INSIGHTS_QUEUE_SIZE, gather_s=settings.LOOKALIKE_INSIGHTS_GATHER_S
+                    ),
+                )
     return _writer[1]
 
 
