@@ -127,17 +127,11 @@ def second_backbone(settings):
 def rows_kept_across_flush(django_db_setup, django_db_blocker):
     """Ask for it before `transactional_db`: Django empties every table after a transactional test, which
     would take the session's demo catalog from the tests after it; its rows are put back (not synced again)."""
-    from django.core.management import call_command
-    from django.db import connection
+    from tests.db_snapshot import db_restore, db_snapshot
 
-    from search.tasks import sync_deferred
-
-    with django_db_blocker.unblock():
-        snapshot = connection.creation.serialize_db_to_string()
+    snapshot = db_snapshot(django_db_blocker)
     yield
-    with django_db_blocker.unblock(), sync_deferred():
-        call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
-        connection.creation.deserialize_db_from_string(snapshot)
+    db_restore(snapshot, django_db_blocker)
 
 
 def graph_product_ids(store) -> set[int]:

@@ -13,15 +13,13 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.db import connection
 from django.urls import reverse
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from catalog.models import Product, SyncStatus
 from search.similarity import product_similar_list
-from search.tasks import sync_deferred
+from tests.db_snapshot import db_restore, db_snapshot
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -70,23 +68,14 @@ def page(browser: Browser) -> Page:
 
 @pytest.fixture(scope="module")
 def catalog_snapshot(demo_catalog, django_db_blocker) -> str:
-    with django_db_blocker.unblock():
-        snapshot = connection.creation.serialize_db_to_string()
+    snapshot = db_snapshot(django_db_blocker)
     yield snapshot
-    _restore(snapshot, django_db_blocker)  # for the tests after this module
-
-
-def _restore(snapshot: str, django_db_blocker) -> None:
-    # Empty every table first (content types and permissions come back from the snapshot, with their ids).
-    # The restored rows are already in the graph: no sync on their save signals.
-    with django_db_blocker.unblock(), sync_deferred():
-        call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
-        connection.creation.deserialize_db_from_string(snapshot)
+    db_restore(snapshot, django_db_blocker)  # for the tests after this module
 
 
 @pytest.fixture
 def shop(catalog_snapshot, transactional_db, live_server, django_db_blocker):
-    _restore(catalog_snapshot, django_db_blocker)
+    db_restore(catalog_snapshot, django_db_blocker)
     return live_server
 
 
