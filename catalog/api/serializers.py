@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from catalog.models import Category, Product, ProductImage
 from catalog.thumbnails import THUMBNAIL_PX, thumbnail_url
-from core.api.serializers import ProductFilterSerializer
+from core.api.serializers import ProductFilterSerializer, SlugLookupField
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -53,7 +53,7 @@ class ProductSerializer(serializers.ModelSerializer):
 class ProductWriteSerializer(serializers.ModelSerializer):
     """Staff writes: the category by slug; the slug is made from the name when not given."""
 
-    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
+    category = SlugLookupField(slug_field="slug", queryset=Category.objects.all())
     slug = serializers.SlugField(required=False, max_length=200)
 
     class Meta:

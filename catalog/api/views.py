@@ -44,7 +44,9 @@ class ProductViewSet(viewsets.ModelViewSet):
 
     def get_permissions(self) -> list[BasePermission]:
         # Plain AllowAny / IsAdminUser (staff), so the OpenAPI schema marks reads as needing no credentials.
-        return [AllowAny()] if self.request.method in SAFE_METHODS else [IsAdminUser()]
+        # The images' sync state (and its errors) is for staff only.
+        public_read = self.request.method in SAFE_METHODS and self.action != "images_state"
+        return [AllowAny()] if public_read else [IsAdminUser()]
 
     def _written(self, product: Product, status_code: int) -> Response:
         product = product_list().get(pk=product.pk)
@@ -89,6 +91,14 @@ class ProductViewSet(viewsets.ModelViewSet):
             api.ProductImageStaffSerializer(image, context={"request": request}).data,
             status=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(responses={200: api.ProductImageStaffSerializer(many=True)})
+    @images_add.mapping.get
+    def images_state(self, request: Request, pk: str | None = None) -> Response:
+        """Staff: the product's images with their sync state (pending until a worker has synced them, failed
+        with its error)."""
+        images = self.get_object().images.all()
+        return Response(api.ProductImageStaffSerializer(images, many=True, context={"request": request}).data)
 
     @extend_schema(responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"images/(?P<image_id>[0-9]+)")

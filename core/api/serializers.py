@@ -23,6 +23,16 @@ class IntListField(serializers.CharField):
             raise serializers.ValidationError(str(exc)) from None
 
 
+class SlugLookupField(serializers.SlugRelatedField):
+    """A related object by slug; a value that cannot be a slug (a NUL, which PostgreSQL refuses in a query
+    with a DataError, i.e. a 500) is refused before the lookup."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ProductFilterSerializer(serializers.Serializer):
     # Blank query values count as absent (DRF form semantics), so the schema allows them.
     category = serializers.SlugField(required=False, allow_blank=True, help_text="Category slug.")

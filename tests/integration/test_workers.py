@@ -214,9 +214,18 @@ def test_until_a_worker_syncs_them_the_admin_and_the_api_show_each_images_state(
 
     pending = admin_listed("pending")
     assert change_link(image_id) in pending and change_link(poison.pk) in pending
+    states = staff.get(f"/api/v1/products/{product_id}/images/").json()
+    assert {i["id"]: i["sync_status"] for i in states} == {image_id: "pending", poison.pk: "pending"}
 
     indexing.images_sync([image_id, poison.pk])  # what a worker runs on its batch
 
+    states = staff.get(f"/api/v1/products/{product_id}/images/")
+    assert states.status_code == 200
+    assert {i["id"]: (i["sync_status"], i["sync_error"][:20]) for i in states.json()} == {
+        image_id: ("synced", ""),
+        poison.pk: ("failed", "Not a readable image"),
+    }
+    assert APIClient().get(f"/api/v1/products/{product_id}/images/").status_code in (401, 403)  # staff only
     failed, synced, pending = admin_listed("failed"), admin_listed("synced"), admin_listed("pending")
     assert change_link(poison.pk) in failed and "Not a readable image" in failed  # with its error
     assert change_link(image_id) in synced and change_link(image_id) not in pending + failed
