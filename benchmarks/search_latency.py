@@ -176,7 +176,12 @@ def load(
         )
     loaded = time.perf_counter()
     print(f"{len(vectors):,} images loaded in {loaded - started:.0f} s; building the index", file=sys.stderr)
-    store.vector_index_rebuild(model=MODEL, dimensions=DIMENSIONS, even_if_served=True)
+    if index_during_load:
+        # The index took every batch as it came; only what is still being applied is left to wait for (an
+        # earlier version rebuilt it here too, which charged the during-load mode for a second build).
+        store.db.autocommit("CALL db.awaitIndexes($timeout_s)", timeout_s=3600)
+    else:
+        store.vector_index_rebuild(model=MODEL, dimensions=DIMENSIONS, even_if_served=True)
     return loaded - started, time.perf_counter() - loaded
 
 
