@@ -55,13 +55,16 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# The suite on SQLite, then the queue's tests (marker `postgres`: real worker processes sharing one database,
-# skipped on SQLite) again on the local PostgreSQL. Exit status 5 is "no test selected" (a PYTEST_ARGS subset).
+# Unit tests on SQLite (with the pages and admin `make run` serves on it: marker `also_sqlite`), then the
+# integration tests and the queue's worker tests (marker `postgres`) on the local PostgreSQL, the database a
+# shop runs in production. Exit status 5 is "no test selected" (a PYTEST_ARGS subset). PYTEST_MARKS narrows
+# both passes (e.g. PYTEST_MARKS="not browser"); a `-m` in PYTEST_ARGS would replace their selection.
+and_marks = $(if $(PYTEST_MARKS), and ($(PYTEST_MARKS)))
 test: export LOOKALIKE_NEO4J_INSTANCE = test
 test: export DJANGO_SECRET_KEY = test-only-not-secret
 test: lint neo4j-test-start postgres-start
-	$(PY) -m pytest $(PYTEST_ARGS)
-	LOOKALIKE_DATABASE=local-postgres $(PY) -m pytest $(PYTEST_ARGS) -m postgres || test $$? = 5
+	$(PY) -m pytest -m "(not integration or also_sqlite)$(and_marks)" $(PYTEST_ARGS) || test $$? = 5
+	LOOKALIKE_DATABASE=local-postgres $(PY) -m pytest -m "(integration or postgres)$(and_marks)" $(PYTEST_ARGS) || test $$? = 5
 
 # Benchmarks (not tests): embedding throughput, then search latency/recall on the separate bench Neo4j
 # (127.0.0.1:7689, cleared and filled with 10k then 100k photo-like images; ~30 minutes on a busy machine), then the

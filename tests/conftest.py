@@ -48,11 +48,12 @@ def _immediate_tasks():
         yield
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(autouse=True)
 def _test_connection_kept_open():
     # Django closes "unusable" connections when a request ends, and inside a test's transaction every
     # connection looks so. Its test client disconnects that handler; requests made without it (schemathesis
-    # calls the WSGI app) would close the test's PostgreSQL connection mid-test.
+    # calls the WSGI app) would close the test's PostgreSQL connection mid-test. Per test, because each
+    # test-client request connects the handler again when it ends.
     from django.core import signals
     from django.db import close_old_connections
 

@@ -7,7 +7,9 @@ first and put them back with the same primary keys, so the Neo4j graph built fro
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.core.management import call_command
+from django.core.management.color import no_style
 from django.db import connection
 
 from search.tasks import sync_deferred
@@ -24,3 +26,8 @@ def db_restore(snapshot: str, django_db_blocker) -> None:
     with django_db_blocker.unblock(), sync_deferred():
         call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
         connection.creation.deserialize_db_from_string(snapshot)
+        # The rows came back with their primary keys; PostgreSQL's sequences do not follow explicit keys
+        # (SQLite's do), so the next insert would reuse a restored key.
+        with connection.cursor() as cursor:
+            for statement in connection.ops.sequence_reset_sql(no_style(), apps.get_models()):
+                cursor.execute(statement)

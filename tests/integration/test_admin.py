@@ -14,7 +14,7 @@ from search.duplicates import image_near_duplicates
 from search.graph import GraphUnavailable, graph_store
 from search.similarity import product_similar_list, search_by_image
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+pytestmark = [pytest.mark.integration, pytest.mark.also_sqlite, pytest.mark.django_db]
 
 
 def test_staff_add_a_product_with_an_image_in_the_admin_and_it_becomes_searchable(

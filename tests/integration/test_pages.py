@@ -11,7 +11,7 @@ from PIL import Image
 from catalog.models import Product
 from tests.conftest import jpeg_bytes
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+pytestmark = [pytest.mark.integration, pytest.mark.also_sqlite, pytest.mark.django_db]
 
 
 def test_product_list_filters_by_category_and_name(client, demo_catalog):
