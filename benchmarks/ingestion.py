@@ -19,6 +19,7 @@ import csv
 import os
 import random
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -27,10 +28,15 @@ from pathlib import Path
 
 import psycopg
 
+from benchmarks._cpu import cpu_s, machine_busy_s, tree_cpu_s
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATASET = ROOT.parent / "shared" / "datasets" / "grocery-store"
 BENCH_DB = "lookalike_bench"
-BATCH_LOG = re.compile(r"embed (?P<embed>[\d.]+)s, write (?P<write>[\d.]+)s, similar (?P<similar>[\d.]+)s")
+BATCH_LOG = re.compile(
+    r"embed (?P<embed>[\d.]+)s, write (?P<write>[\d.]+)s, similar (?P<similar>[\d.]+)s, "
+    r"queue (?P<queue>[\d.]+)s"
+)
 
 
 def photos_make(dataset: Path, count: int, folder: Path) -> Path:
@@ -120,6 +126,24 @@ def _counts(url: str) -> tuple[int, int, int]:
     return images, synced, unfinished
 
 
+def _server_pids(env: dict[str, str]) -> dict[str, int]:
+    """The bench Neo4j's JVM and the local PostgreSQL's postmaster (their CPU is counted per run)."""
+    neo4j = (
+        ROOT / "var" / "neo4j" / env.get("LOOKALIKE_NEO4J_INSTANCE", "bench") / "run" / "lookalike-neo4j.pid"
+    )
+    postgres = ROOT / "var" / "postgres" / "data" / "postmaster.pid"
+    return {
+        name: int(path.read_text().split()[0])
+        for name, path in (("neo4j", neo4j), ("postgres", postgres))
+        if path.exists()
+    }
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def ingest(
     folder: Path,
     csv_path: Path,
@@ -157,7 +181,13 @@ def ingest(
         for n, log in enumerate(logs)
     ]
     importer = None
+    servers = _server_pids(env)
+    cpu_before = {name: tree_cpu_s(pid) for name, pid in servers.items()}
+    cpu_before.update({f"worker {n}": cpu_s(w.pid) for n, w in enumerate(running)})
+    cpu_before["machine"] = machine_busy_s()
+    cpu_after: dict[str, float] = {}
     try:
+        children_before = _children_cpu_s()  # the importer is the only child reaped until it ends
         started = time.perf_counter()
         importer = manage(
             env,
@@ -181,11 +211,14 @@ def ingest(
             if now - started > max_s:
                 images, synced, unfinished = _counts(url)
                 stopped = True
+                if importer.poll() is None:
+                    cpu_after["import_catalog"] = cpu_s(importer.pid)
                 importer.terminate()
                 importer.wait()
                 break
             if import_s is None and importer.poll() is not None:
                 import_s = time.perf_counter() - started
+                cpu_after["import_catalog"] = _children_cpu_s() - children_before
                 if importer.returncode:
                     raise SystemExit("import_catalog failed")
             if import_s is not None:
@@ -195,6 +228,9 @@ def ingest(
                 if not unfinished and synced < images:
                     raise SystemExit(f"queue empty but only {synced}/{images} synced")
         total_s = time.perf_counter() - started
+        cpu_after.update({f"worker {n}": cpu_s(w.pid) for n, w in enumerate(running)})
+        cpu_after.update({name: tree_cpu_s(pid) for name, pid in servers.items()})
+        cpu_after["machine"] = machine_busy_s()
     finally:
         if importer is not None and importer.poll() is None:
             importer.terminate()
@@ -202,7 +238,7 @@ def ingest(
             worker.terminate()
         for worker in running:
             worker.wait(timeout=120)
-    spent = {"embed": 0.0, "write": 0.0, "similar": 0.0}
+    spent = {"embed": 0.0, "write": 0.0, "similar": 0.0, "queue": 0.0}
     for log in logs:
         for match in BATCH_LOG.finditer(log.read_text()):
             for part in spent:
@@ -223,6 +259,7 @@ def ingest(
         "total_s": total_s,
         "check_graph": None if check is None else check.returncode,
         "spent": spent,
+        "cpu_s": {name: value - cpu_before.get(name, 0.0) for name, value in cpu_after.items()},
     }
 
 
@@ -313,13 +350,28 @@ def main() -> None:
         spent = result["spent"]
         print(
             f"  worker time, all workers: embed (read, decode, model) {spent['embed']:.0f}s, Neo4j node writes "
-            f"{spent['write']:.0f}s, SIMILAR_TO upkeep {spent['similar']:.0f}s",
+            f"{spent['write']:.0f}s, SIMILAR_TO upkeep {spent['similar']:.0f}s, queue and bookkeeping "
+            f"{spent['queue']:.0f}s",
             flush=True,
         )
+        print(f"  {cpu_report(result['cpu_s'], result['total_s'])}", flush=True)
     print(f"load average after: {os.getloadavg()}", flush=True)
     if not args.latency_samples:
         return
     raise SystemExit(latency_run(args, env))
+
+
+def cpu_report(cpu: dict[str, float], wall_s: float) -> str:
+    """CPU seconds per process over the run, and the rest of the machine (other users' work included)."""
+    ours = sum(value for name, value in cpu.items() if name != "machine")
+    parts = [f"{name} {value:.0f}s" for name, value in cpu.items() if name != "machine"]
+    machine = cpu.get("machine", 0.0)
+    return (
+        f"CPU over {wall_s:.0f}s: "
+        + ", ".join(parts)
+        + f"; everything else on the machine {machine - ours:.0f}s "
+        f"(machine busy {machine:.0f}s of {wall_s * (os.cpu_count() or 1):.0f}s)"
+    )
 
 
 def latency_run(args: argparse.Namespace, env: dict[str, str]) -> int:

@@ -129,10 +129,15 @@ def images_sync(
     progress: Callable[[int], None] | None = None,
     refresh_similar: bool = True,
     force_embed: bool = False,
+    similar_later: Callable[[set[int], set[int]], set[int]] | None = None,
+    similar_also: Iterable[int] = (),
 ) -> SyncReport:
     """Embed (with the configured backbone) and project the given images, then refresh their products'
     similar items. Images count as synced only once their products' SIMILAR_TO lists are refreshed too,
-    unless the caller rebuilds those itself afterwards (`refresh_similar=False`, as `reembed` does).
+    unless the caller rebuilds those itself afterwards (`refresh_similar=False`, as `reembed` does), or
+    `similar_later(products, image_ids)` names products whose refresh a later sync owes (the worker: more of
+    their images are still queued; search/ingest/deferral.py). `similar_also`: products to refresh besides
+    those of these images (the worker's skipped images, which an earlier batch may have deferred to).
     """
     report = SyncReport()
     # The served version, and a projection fit being built beside it (search/versions.py). Asking the
@@ -144,9 +149,12 @@ def images_sync(
         report.graph_error = str(exc)
     ids = list(image_ids)
     projected: list[ProductImage] = []
+    # Products of every image here, failed ones too: an earlier batch may have left their refresh to this one.
+    touched: set[int] = set(similar_also)
     for start in range(0, len(ids), SYNC_CHUNK):
         chunk_ids = ids[start : start + SYNC_CHUNK]
         images = list(ProductImage.objects.filter(pk__in=chunk_ids).select_related("product__category"))
+        touched.update(image.product_id for image in images)
         started = time.perf_counter()
         failures = _embed_missing(images, max_pixels=settings.LOOKALIKE_MAX_IMAGE_PIXELS, force=force_embed)
         report.embed_s += time.perf_counter() - started
@@ -169,9 +177,13 @@ def images_sync(
             progress(len(chunk_ids))
     if not report.graph_error and refresh_similar:
         started = time.perf_counter()
+        if similar_later is not None:
+            touched -= similar_later(touched, set(ids))
+        else:
+            touched = {image.product_id for image in projected} | set(similar_also)
         try:
             # Once per product, after all its images (and its neighbours' images) are in the index.
-            for product_id in sorted({image.product_id for image in projected}):
+            for product_id in sorted(touched):
                 for version in versions:
                     product_similar_refresh(product_id=product_id, model=version)
         except GraphUnavailable as exc:

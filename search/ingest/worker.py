@@ -27,6 +27,7 @@ from search.ingest.claims import (
     tasks_retry_later,
     tasks_succeed,
 )
+from search.ingest.deferral import products_with_queued_images
 from search.ingest.schedule import ScheduleClock, tasks_due_enqueue
 from search.tasks import image_sync_task
 
@@ -77,9 +78,10 @@ class SyncWorker:
         if claim:
             self._run_one(claim)
             return True
+        started = time.perf_counter()
         claim = self._claim(limit=self.batch_size, task_paths=[IMAGE_SYNC_TASK_PATH])
         if claim:
-            self._sync_images(claim)
+            self._sync_images(claim, started=started)
             return True
         return False
 
@@ -100,32 +102,42 @@ class SyncWorker:
         else:
             tasks_succeed(claim, [task.id], return_value=value)
 
-    def _sync_images(self, claim: Claim) -> None:
+    def _sync_images(self, claim: Claim, *, started: float) -> None:
+        """Sync a claim's images; `started` is when its claim began (the log line splits the batch's time)."""
         tasks_by_image: dict[int, list] = {}
         for task in claim.tasks:
             tasks_by_image.setdefault(_image_id(task), []).append(task)
-        todo = self._still_to_sync(claim, tasks_by_image)
-        if not todo:
+        todo, skipped = self._still_to_sync(claim, tasks_by_image)
+        if not todo and not skipped:
             return
+        owed = set(skipped.values())
         with lease_kept(claim, every_s=self.lease_s / 4):
             try:
-                report = indexing.images_sync(todo)
+                report = indexing.images_sync(
+                    todo, similar_later=products_with_queued_images, similar_also=owed
+                )
             except Exception:
                 logger.exception("Batch of %d images failed; syncing them one by one", len(todo))
-                report = self._sync_one_by_one(todo)
+                report = self._sync_one_by_one(todo, similar_also=owed)
         if report.graph_error:
             self._retry_later(
-                claim, [i for i in todo if i not in report.failed], tasks_by_image, report.graph_error
+                claim,
+                [i for i in [*todo, *skipped] if i not in report.failed],
+                tasks_by_image,
+                report.graph_error,
             )
         else:
             self.graph_failures = 0
             synced = [t.id for i in todo if i not in report.failed for t in tasks_by_image[i]]
             tasks_succeed(claim, synced, return_value={"synced_by": self.worker_id})
+            already = [t.id for i in skipped for t in tasks_by_image[i]]
+            tasks_succeed(claim, already, return_value={"skipped": "synced since queued"})
         for image_id, error in report.failed.items():
             ids = [t.id for t in tasks_by_image.get(image_id, [])]
             tasks_fail(claim, ids, exception_class_path="search.embeddings.InvalidImage", message=error)
+        graph_s = report.embed_s + report.write_s + report.similar_s
         logger.info(
-            "Worker %s: %d synced, %d failed, %d pending; embed %.2fs, write %.2fs, similar %.2fs",
+            "Worker %s: %d synced, %d failed, %d pending; embed %.2fs, write %.2fs, similar %.2fs, queue %.2fs",
             self.worker_id,
             report.synced,
             len(report.failed),
@@ -133,31 +145,42 @@ class SyncWorker:
             report.embed_s,
             report.write_s,
             report.similar_s,
+            time.perf_counter() - started - graph_s,  # claiming, skipping, marking the tasks done
         )
 
-    def _still_to_sync(self, claim: Claim, tasks_by_image: dict[int, list]) -> list[int]:
-        """Image ids to sync; tasks whose image is gone, or was synced after they were queued, are done."""
-        rows = dict(
-            ProductImage.objects.filter(pk__in=list(tasks_by_image)).values_list("pk", "synced_at").iterator()
-        )
+    def _still_to_sync(
+        self, claim: Claim, tasks_by_image: dict[int, list]
+    ) -> tuple[list[int], dict[int, int]]:
+        """Image ids to sync, and {image id: product id} of those synced since their tasks were queued (not
+        embedded again, but an earlier batch may have left their product's SIMILAR_TO refresh to these tasks).
+        Tasks of images gone are done: the delete queued its own refresh (image_unindex_task)."""
+        rows = {
+            pk: (synced_at, product_id)
+            for pk, synced_at, product_id in ProductImage.objects.filter(pk__in=list(tasks_by_image))
+            .values_list("pk", "synced_at", "product_id")
+            .iterator()
+        }
         todo: list[int] = []
-        done: list[int] = []
+        skipped: dict[int, int] = {}
         for image_id, tasks in tasks_by_image.items():
-            synced_at = rows.get(image_id, False)
-            if synced_at is False or (synced_at and all(t.enqueued_at <= synced_at for t in tasks)):
-                done.extend(t.id for t in tasks)
+            if image_id not in rows:
+                continue
+            synced_at, product_id = rows[image_id]
+            if synced_at and all(t.enqueued_at <= synced_at for t in tasks):
+                skipped[image_id] = product_id
             else:
                 todo.append(image_id)
-        if done:
-            tasks_succeed(claim, done, return_value={"skipped": "gone or already synced"})
-        return todo
+        gone = [t.id for i, tasks in tasks_by_image.items() if i not in rows for t in tasks]
+        if gone:
+            tasks_succeed(claim, gone, return_value={"skipped": "gone"})
+        return todo, skipped
 
-    def _sync_one_by_one(self, image_ids: Sequence[int]) -> indexing.SyncReport:
+    def _sync_one_by_one(self, image_ids: Sequence[int], *, similar_also: set[int]) -> indexing.SyncReport:
         """After an unexpected error: whichever image causes it fails alone, the rest of its batch syncs."""
         report = indexing.SyncReport()
         for image_id in image_ids:
             try:
-                one = indexing.images_sync([image_id])
+                one = indexing.images_sync([image_id], similar_later=products_with_queued_images)
             except Exception as exc:
                 logger.exception("Image %s failed to sync", image_id)
                 error = f"{exc.__class__.__name__}: {exc}"
@@ -170,6 +193,11 @@ class SyncWorker:
             report.failed.update(one.failed)
             report.pending += one.pending
             report.graph_error = report.graph_error or one.graph_error
+        if similar_also and not report.graph_error:
+            owed = indexing.images_sync(
+                [], similar_later=products_with_queued_images, similar_also=similar_also
+            )
+            report.graph_error = owed.graph_error
         return report
 
     def _retry_later(

@@ -31,6 +31,8 @@ from catalog.models import Category, Product, ProductImage, SyncStatus
 from catalog.services import category_get_or_create, product_create, product_delete, product_image_add
 from search import indexing
 from search.graph import GraphUnavailable, graph_store
+from search.ingest.worker import SyncWorker
+from search.similar_edges import product_neighbours_compute
 from search.tasks import image_sync_task
 from tests.conftest import graph_image_ids
 from tests.integration.test_faults import _image_links, _photo_folder, only_local_neo4j
@@ -233,6 +235,89 @@ def test_until_a_worker_syncs_them_the_admin_and_the_api_show_each_images_state(
         reverse("admin:catalog_product_change", args=[product_id])
     ).content.decode()
     assert "<p>Failed</p>" in product_page and "Not a readable image" in product_page  # the inline too
+
+
+def _queued_products(grocery_dir: Path, photo_counts: dict[str, int], *, poison_last: str = "") -> dict:
+    """Products of Kiwi photos saved with the queue (their syncs READY, in this order); `poison_last` gets an
+    undecodable image last."""
+    photos = iter(sorted((grocery_dir / "train/Fruit/Kiwi").glob("*.jpg")))
+    products = {}
+    for name, count in photo_counts.items():
+        product = product_create(name=name, price=1, category=category_get_or_create(name="Fruit"))
+        for _ in range(count):
+            photo = next(photos)
+            with photo.open("rb") as handle:
+                product_image_add(product=product, file=handle, filename=photo.name)
+        if name == poison_last:
+            product_image_add(product=product, file=io.BytesIO(b"\xff\xd8\xff broken"), filename="b.jpg")
+        products[name] = product
+    return products
+
+
+@pytest.fixture
+def refreshes(monkeypatch) -> list[int]:
+    """Products whose SIMILAR_TO a sync refreshes, in order (the real refresh still runs)."""
+    seen: list[int] = []
+    real = indexing.product_similar_refresh
+
+    def spy(*, product_id: int, model: str, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(product_id)
+        return real(product_id=product_id, model=model, **kwargs)
+
+    monkeypatch.setattr(indexing, "product_similar_refresh", spy)
+    return seen
+
+
+@pytest.mark.django_db
+def test_a_products_similar_items_wait_for_its_last_queued_image(
+    settings, grocery_dir, neo4j_graph, graph_cleanup, refreshes, django_capture_on_commit_callbacks
+):
+    settings.TASKS = QUEUE
+    with django_capture_on_commit_callbacks(execute=True):
+        products = _queued_products(grocery_dir, {"Kiwi A": 1, "Kiwi B": 3})
+    neighbour, product = products["Kiwi A"].pk, products["Kiwi B"].pk
+    graph_cleanup.extend([neighbour, product])
+    worker = SyncWorker(worker_id="test", batch_size=2, lease_s=120)
+
+    assert worker.step()  # Kiwi A's photo and Kiwi B's first: two of B's are still queued
+    assert refreshes == [neighbour]
+    assert worker.step()  # B's last two
+    assert refreshes == [neighbour, product]
+    assert not worker.step()
+
+    assert set(ProductImage.objects.values_list("sync_status", flat=True)) == {SyncStatus.SYNCED}
+    model = settings.LOOKALIKE_BACKBONE
+    fresh = product_neighbours_compute(product_id=product, model=model)
+    assert [n.product_id for n in fresh] == [neighbour]
+    assert neo4j_graph.similar_list(product, limit=10, model=model) == fresh
+    assert [n.product_id for n in neo4j_graph.similar_list(neighbour, limit=10, model=model)] == [product]
+    call_command("check_graph")
+
+
+@pytest.mark.django_db
+def test_a_deferred_refresh_runs_when_the_products_last_queued_image_fails(
+    settings, grocery_dir, neo4j_graph, graph_cleanup, refreshes, django_capture_on_commit_callbacks
+):
+    settings.TASKS = QUEUE
+    with django_capture_on_commit_callbacks(execute=True):
+        products = _queued_products(grocery_dir, {"Kiwi A": 1, "Kiwi B": 1}, poison_last="Kiwi B")
+    neighbour, product = products["Kiwi A"].pk, products["Kiwi B"].pk
+    graph_cleanup.extend([neighbour, product])
+    worker = SyncWorker(worker_id="test", batch_size=2, lease_s=120)
+
+    assert worker.step()  # A's photo and B's: B's broken image is still queued
+    assert refreshes == [neighbour]
+    assert worker.step()  # the broken image fails alone, and B is refreshed
+    assert not worker.step()
+
+    assert refreshes == [neighbour, product]
+    statuses = sorted(ProductImage.objects.values_list("sync_status", flat=True))
+    assert statuses == [SyncStatus.FAILED, SyncStatus.SYNCED, SyncStatus.SYNCED]
+    model = settings.LOOKALIKE_BACKBONE
+    assert neo4j_graph.similar_list(product, limit=10, model=model) == product_neighbours_compute(
+        product_id=product, model=model
+    )
+    call_command("check_graph")
 
 
 def test_a_worker_process_syncs_what_a_save_queued(committed, worker_env, grocery_dir, tmp_path, neo4j_graph):
