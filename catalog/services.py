@@ -138,14 +138,23 @@ def product_image_update(
 
 @transaction.atomic
 def product_image_add(
-    *, product: Product, file: BinaryIO | File, filename: str, position: int | None = None
+    *,
+    product: Product,
+    file: BinaryIO | File,
+    filename: str,
+    position: int | None = None,
+    content_hash: str = "",
 ) -> ProductImage:
-    """Store an image for a product; its embedding and graph sync run after the commit."""
+    """Store an image for a product; its embedding and graph sync run after the commit. `content_hash`: the
+    file's SHA-256 when the caller has just computed it (the import does, to skip rows already there)."""
     if position is None:
         position = product.images.count()
     # Assigned rather than saved through the field, so its upload_to can read the bytes for the extension.
     image = ProductImage(
-        product=product, position=position, content_hash=file_sha256(file), image=File(file, name=filename)
+        product=product,
+        position=position,
+        content_hash=content_hash or file_sha256(file),
+        image=File(file, name=filename),
     )
     image.save()
     return image
@@ -168,5 +177,7 @@ def catalog_row_import(*, row: CatalogRow) -> bool:
                 )
             if product.images.filter(content_hash=content_hash).exists():
                 return False
-            product_image_add(product=product, file=handle, filename=row.image.name)
+            product_image_add(
+                product=product, file=handle, filename=row.image.name, content_hash=content_hash
+            )
     return True
