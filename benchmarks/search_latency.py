@@ -14,6 +14,7 @@ search path) and recall@10 against the exact product ranking by NumPy, for each 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -28,6 +29,7 @@ os.environ.setdefault("LOOKALIKE_NEO4J_INSTANCE", "bench")
 os.environ.setdefault("DJANGO_DEBUG", "1")
 django.setup()
 
+import search.similarity  # noqa: E402
 from search.graph import ImageRecord, ProductRecord, graph_store  # noqa: E402
 from search.graph.base import ProductFilter  # noqa: E402
 from search.graph.neo4j_schema import vector_index_name  # noqa: E402
@@ -35,6 +37,9 @@ from search.similarity import _nearest_product_hits  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "benchmark"
+# --compare-index: a second vector index with other options on the same image nodes (a second label), so the
+# two are compared within one run, query by query.
+MODEL_B = "benchmark_b"
 DIMENSIONS = 1280
 IMAGES_PER_PRODUCT = 3
 K = 10
@@ -185,6 +190,22 @@ def load(
     return loaded - started, time.perf_counter() - loaded
 
 
+def compare_index_build(options: dict) -> float:
+    """Seconds to label the loaded images for MODEL_B and build its index with `options` overriding the store's."""
+    store = graph_store()
+    store.db.autocommit(
+        f"MATCH (i:Image_{MODEL}) CALL (i) {{ SET i:Image_{MODEL_B} }} IN TRANSACTIONS OF 10000 ROWS"
+    )
+    saved = store.index_config
+    store.index_config = {**saved, **options}
+    started = time.perf_counter()
+    try:
+        store.vector_index_rebuild(model=MODEL_B, dimensions=DIMENSIONS, even_if_served=True)
+    finally:
+        store.index_config = saved
+    return time.perf_counter() - started
+
+
 def exact_products(vectors, product_ids, query, allowed=None) -> list[int]:
     scores = vectors @ query
     order = np.argsort(-scores)
@@ -260,29 +281,42 @@ def run(images: int, args: argparse.Namespace, rng: np.random.Generator) -> list
         load_s, index_s = load(
             product_ids, products, vectors, batch=args.load_batch, index_during_load=args.index_during_load
         )
+    variants = {"": MODEL}
+    if args.compare_index:
+        compare_s = compare_index_build(json.loads(args.compare_index))
+        print(f"compare index {args.compare_index} built in {compare_s:.0f} s", file=sys.stderr, flush=True)
+        variants[f" (B: {args.compare_index}, built in {compare_s:.0f} s)"] = MODEL_B
     for q in queries[:10]:  # warm-up: page cache, query plans, JIT
         for where in FILTERS.values():
-            _nearest_product_hits(q, need=K, model=MODEL, where=where, min_score=None)
+            for model in variants.values():
+                _nearest_product_hits(q, need=K, model=model, where=where, min_score=None)
 
     lines = []
-    baseline_p50 = None
+    baseline_p50: dict[str, float] = {}
     for name, where in FILTERS.items():
         allowed = np.array([where.matches(p) for p in products])
-        took, found = timed(
-            lambda q, where=where: [
-                h.product_id
-                for h in _nearest_product_hits(q, need=K, model=MODEL, where=where, min_score=None)
-            ],
-            queries,
-        )
         exact = [exact_products(vectors, product_ids, q, allowed) for q in queries]
-        recall = np.mean([len(set(a) & set(b)) / max(len(b), 1) for a, b in zip(found, exact, strict=True)])
-        p50, p95 = percentiles(took)
-        baseline_p50 = baseline_p50 or p50
-        lines.append(
-            f"| {images:,} | {name} | {allowed.mean():.1%} | {p50:.1f} / {p95:.1f} | {p50 / baseline_p50:.1f}x "
-            f"| {recall:.3f} |"
-        )
+        variant_took: dict[str, list[float]] = {v: [] for v in variants}
+        variant_found: dict[str, list[list[int]]] = {v: [] for v in variants}
+        for q in queries:  # variants query by query, so a change of machine load hits both alike
+            for variant, model in variants.items():
+                started = time.perf_counter()
+                hits = _nearest_product_hits(q, need=K, model=model, where=where, min_score=None)
+                variant_took[variant].append(time.perf_counter() - started)
+                variant_found[variant].append([h.product_id for h in hits])
+        for variant in variants:
+            recall = np.mean(
+                [
+                    len(set(a) & set(b)) / max(len(b), 1)
+                    for a, b in zip(variant_found[variant], exact, strict=True)
+                ]
+            )
+            p50, p95 = percentiles(variant_took[variant])
+            baseline_p50.setdefault(variant, p50)
+            lines.append(
+                f"| {images:,} | {name}{variant} | {allowed.mean():.1%} | {p50:.1f} / {p95:.1f} "
+                f"| {p50 / baseline_p50[variant]:.1f}x | {recall:.3f} |"
+            )
     if args.exact_compare:
         for name in ("category ~1%", "category ~5%"):
             where = FILTERS[name]
@@ -296,13 +330,14 @@ def run(images: int, args: argparse.Namespace, rng: np.random.Generator) -> list
             lines.append(
                 f"| {images:,} | {name}, exact scan instead (for comparison) | | {p50:.1f} / {p95:.1f} | | 1.000 |"
             )
-    seed_s, _ = timed(
-        lambda q: store.db.read(SEED_QUERY, embedding=q.tolist(), k=K), queries[: args.seed_queries]
-    )
-    p50, p95 = percentiles(seed_s)
-    lines.append(
-        f"| {images:,} | seed full scan (`vector.similarity.cosine`, top-10 images, no filter) | | {p50:.1f} / {p95:.1f} | | |"
-    )
+    if args.seed_queries:
+        seed_s, _ = timed(
+            lambda q: store.db.read(SEED_QUERY, embedding=q.tolist(), k=K), queries[: args.seed_queries]
+        )
+        p50, p95 = percentiles(seed_s)
+        lines.append(
+            f"| {images:,} | seed full scan (`vector.similarity.cosine`, top-10 images, no filter) | | {p50:.1f} / {p95:.1f} | | |"
+        )
     numpy_s, _ = timed(lambda q: exact_products(vectors, product_ids, q), queries)
     p50, p95 = percentiles(numpy_s)
     lines.append(
@@ -349,6 +384,17 @@ def main() -> None:
     parser.add_argument(
         "--exact-compare", type=int, default=50, help="queries timing the exact scan (0: skip)"
     )
+    parser.add_argument(
+        "--overfetch",
+        type=int,
+        default=search.similarity.SEARCH_OVERFETCH,
+        help="images asked of the index per product wanted (tuning; default: the app's)",
+    )
+    parser.add_argument(
+        "--compare-index",
+        help="JSON index options for a second index on the same nodes, timed query by query beside the first, "
+        'e.g. \'{"vector.quantization.type": "SCALAR"}\'',
+    )
     parser.add_argument("--load-batch", type=int, default=2000, help="images per write transaction")
     parser.add_argument(
         "--index-during-load",
@@ -362,9 +408,10 @@ def main() -> None:
         "--rebuild-index", action="store_true", help="with --reuse: time a rebuild of the vector index alone"
     )
     args = parser.parse_args()
+    search.similarity.SEARCH_OVERFETCH = args.overfetch
     print(
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average {os.getloadavg()}; "
-        f"index options {graph_store().index_config}; vectors: {args.vectors}",
+        f"index options {graph_store().index_config}; over-fetch {args.overfetch}; vectors: {args.vectors}",
         flush=True,
     )
     # Each size's tables are printed as soon as it is done: a long run cut short still leaves results.

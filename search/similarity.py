@@ -20,11 +20,11 @@ from search.serving import embedder_for, serving_model
 from search.similar_edges import product_vectors
 from search.versions import vectors_project
 
-# The index is asked for k * this many images first (a product has several images, and the deeper
-# candidates, rescored exactly, lift recall), then more while products are still missing. 8, measured at 100k
-# photo-like vectors on tuning queries (docs/benchmarks.md): recall@10 0.922 -> 0.954 unfiltered, 0.955 -> 0.970
-# in stock, for ~1.7x the time of 4; 16 gave 0.970 unfiltered for ~2.7x.
-SEARCH_OVERFETCH = 8
+# The index is asked for k * this many images first (a product has several images, and a deeper HNSW search
+# finds more of the true neighbours), then more while products are still missing. 32, measured on tuning
+# queries over 30k photo-like vectors with the unquantised index (docs/benchmarks.md): unfiltered recall@10
+# 0.929 (8), 0.950 (16), 0.966 (32) for ~1.3x the time of 16; it falls as the catalog grows.
+SEARCH_OVERFETCH = 32
 # Past this many candidates an exact scan of the filtered products is cheaper and never starves.
 SEARCH_MAX_FETCH = 4096
 # Category, price and stock are filtered inside the vector index (Neo4j 2026 SEARCH … WHERE), so nearly all

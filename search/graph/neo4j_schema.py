@@ -58,6 +58,7 @@ class Neo4jSchema:
 
     db: Neo4jConnection
     index_config: dict[str, Any]
+    _index_exact: dict[str, bool]
 
     def ensure_schema(self, *, model: str, dimensions: int) -> None:
         self.db.write(
@@ -87,6 +88,7 @@ class Neo4jSchema:
         self.db.write("MERGE (s:IndexState {key: 'serving'}) ON CREATE SET s.model = $model", model=model)
 
     def _vector_index_create(self, *, model: str, dimensions: int) -> None:
+        self._index_exact.pop(model, None)
         # `WITH [...]` (filter properties inside the index) is Cypher 25 syntax, hence the prefix.
         self.db.write(
             f"CYPHER 25 CREATE VECTOR INDEX {vector_index_name(model)} IF NOT EXISTS "
@@ -101,6 +103,25 @@ class Neo4jSchema:
             raise ValueError(f"{model} is being served; rebuilding its index would stop searches")
         self.db.write(f"DROP INDEX {vector_index_name(model)} IF EXISTS")
         self._vector_index_create(model=model, dimensions=dimensions)
+
+    def vector_index_exact(self, model: str) -> bool:
+        """Whether the model's vector index is unquantised, i.e. its scores are exact cosines. Read from the
+        server once per model (an index built before a settings change keeps its own options)."""
+        exact = self._index_exact.get(model)
+        if exact is None:
+            rows = self.db.read(
+                "SHOW VECTOR INDEXES YIELD name, options WHERE name = $name RETURN options",
+                name=vector_index_name(model),
+            )
+            if not rows:
+                return False
+            config = rows[0][0]["indexConfig"]
+            exact = (
+                config.get("vector.quantization.type") == "NONE"
+                or config.get("vector.quantization.enabled") is False
+            )
+            self._index_exact[model] = exact
+        return exact
 
     def serving_model(self) -> str | None:
         rows = self.db.read("MATCH (s:IndexState {key: 'serving'}) RETURN s.model")
@@ -120,6 +141,7 @@ class Neo4jSchema:
             model=model,
         )
         self.db.write(f"DROP INDEX {vector_index_name(model)} IF EXISTS")
+        self._index_exact.pop(model, None)
         self.db.write(f"DROP CONSTRAINT {model_label(model)}_image_id IF EXISTS")
 
     def image_models(self) -> set[str]:

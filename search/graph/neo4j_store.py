@@ -35,7 +35,7 @@ class Neo4jGraphStore(Neo4jSchema, Neo4jWrites, Neo4jSearch, Neo4jSimilarItems, 
         connection_timeout_s: float,
         hnsw_m: int = 16,
         hnsw_ef_construction: int = 100,
-        quantization: str = "scalar",
+        quantization: str = "none",
         search_expansion: float | None = None,
     ):
         self.index_config = {
@@ -46,6 +46,7 @@ class Neo4jGraphStore(Neo4jSchema, Neo4jWrites, Neo4jSearch, Neo4jSimilarItems, 
         }
         if search_expansion:
             self.index_config["vector.default_search_expansion_factor"] = search_expansion
+        self._index_exact: dict[str, bool] = {}
         self.db = Neo4jConnection(
             url=url,
             username=username,

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from django.conf import settings
+from django.test import override_settings
 
 from catalog.models import ProductImage
 from search.embeddings import vector_from_bytes
 from search.graph.base import ImageRecord, ProductFilter, ProductRecord
+from search.graph.neo4j_store import Neo4jGraphStore
 from search.similarity import _nearest_product_hits
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -130,3 +133,24 @@ def test_product_changes_reach_the_index_filters(filtered_graph, neo4j_graph):
     finally:
         neo4j_graph.upsert_products([before])
     assert neo4j_graph.products_with_stale_filters([before]) == set()
+
+
+@pytest.mark.parametrize("quantization", ["scalar", "none"])
+def test_scores_are_exact_cosines_whatever_the_index_quantization(filtered_graph, neo4j_graph, quantization):
+    # An unquantised index's own score is the cosine, so no rescoring is needed; a quantised index's candidates
+    # are rescored from the stored vectors. Either way the scores shown are the exact cosines.
+    with override_settings(NEO4J_VECTOR_QUANTIZATION=quantization):
+        store = Neo4jGraphStore.from_settings(settings)
+    dimensions = filtered_graph["vectors"].shape[1]
+    try:
+        store.vector_index_rebuild(model=MODEL, dimensions=dimensions, even_if_served=True)
+        assert store.vector_index_exact(MODEL) is (quantization == "none")
+        query = filtered_graph["vectors"][5]
+        result = store.nearest_images_filtered(query, k=K, model=MODEL, where=ProductFilter(in_stock=True))
+        assert len(result.hits) == K
+        for hit in result.hits:
+            vector = filtered_graph["vectors"][hit.image_id - FIRST_ID]
+            cosine = vector @ query / (np.linalg.norm(vector) * np.linalg.norm(query))
+            assert hit.score == pytest.approx(float(cosine), abs=1e-5)
+    finally:
+        neo4j_graph.vector_index_rebuild(model=MODEL, dimensions=dimensions, even_if_served=True)
