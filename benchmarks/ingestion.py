@@ -281,7 +281,9 @@ def main() -> None:
     parser.add_argument("--model-sample", type=int, default=1000, help="photos the model alone is timed on")
     parser.add_argument("--model-batches", default="4,8,16", help="batch sizes the model alone is timed at")
     parser.add_argument(
-        "--max-minutes", type=float, default=25, help="stop a run here and report the rate over what synced"
+        "--max-minutes",
+        default="25",
+        help="stop a run here and report the rate over what synced; one per worker count (the last repeats)",
     )
     parser.add_argument("--latency-only", action="store_true", help="only the staff write latency")
     parser.add_argument("--latency-samples", type=int, default=20, help="0: no staff write latency")
@@ -331,7 +333,10 @@ def main() -> None:
         f"{args.threads} | check_graph |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for workers in (int(w) for w in args.workers.split(",")):
+    worker_counts = [int(w) for w in args.workers.split(",")]
+    caps = [float(m) for m in args.max_minutes.split(",")]
+    for run, workers in enumerate(worker_counts):
+        max_minutes = caps[min(run, len(caps) - 1)]
         # Just before the run: the model alone as the workers are laid out (N processes × threads each).
         alike = model_alone_rate(
             sample, processes=workers, threads=max(args.threads // workers, 1), batch=DEFAULT_BATCH_SIZE
@@ -349,12 +354,12 @@ def main() -> None:
             threads=args.threads,
             batch=args.batch,
             env=env,
-            max_s=args.max_minutes * 60,
+            max_s=max_minutes * 60,
         )
         rate = result["synced"] / result["total_s"]
         import_done = "not done" if result["import_s"] is None else f"{result['import_s']:.0f}"
         outcome = (
-            f"stopped at {args.max_minutes:g} min: {result['synced']} of {result['images']} imported synced"
+            f"stopped at {max_minutes:g} min: {result['synced']} of {result['images']} imported synced"
             if result["stopped"]
             else ("clean" if result["check_graph"] == 0 else "DRIFT")
         )

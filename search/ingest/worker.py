@@ -1,7 +1,8 @@
 """The sync worker (`manage.py sync_worker`): works the task queue that saves, the API and the admin fill.
 
 Image syncs are claimed in batches, so a batch is embedded together, written to Neo4j in one round trip
-and refreshes each touched product's SIMILAR_TO once; any other task (deletes, product edits) runs alone.
+and refreshes each touched product's SIMILAR_TO once (or leaves it to the batch that takes the product's next
+queued image: search/ingest/deferral.py); any other task (deletes, product edits) runs alone.
 Every claim is a lease (search/ingest/claims.py): a SIGKILLed worker's tasks run again elsewhere once it
 runs out. Neo4j unreachable: the batch goes back to the queue with a growing delay, nothing is dropped.
 """
