@@ -46,6 +46,7 @@ def index_where(where: ProductFilter) -> str:
 # per candidate from the store (at 10k images, about half of a search's time).
 _INDEX_SCORE = "index_score"
 _RESCORED = "vector.similarity.cosine(node.embeddings, $vector)"
+_RESCORED_MANY = "vector.similarity.cosine(node.embeddings, $vectors[q])"  # nearest_images_many's q-th vector
 
 _ALL_PRODUCTS = "(p:Product)"
 _CATEGORY_PRODUCTS = "(p:Product {category_slug: $f_category})"
@@ -88,18 +89,20 @@ class Neo4jSearch:
     def nearest_images_many(
         self, vectors: Sequence[Sequence[float]], *, k: int, model: str
     ) -> list[list[ImageHit]]:
+        # SIMILAR_TO upkeep asks for many neighbours per image: skipping the rescoring reads matters here too.
+        exact = self.vector_index_exact(model)  # type: ignore[attr-defined]  # Neo4jSchema
         rows = self.db.read(
-            """
+            f"""
             UNWIND range(0, size($vectors) - 1) AS q
-            CALL (q) {
-                CALL db.index.vector.queryNodes($index, $k, $vectors[q]) YIELD node
+            CALL (q) {{
+                CALL db.index.vector.queryNodes($index, $k, $vectors[q]) YIELD node, score AS index_score
                 MATCH (p:Product)-[:HAS_IMAGE]->(node)
                 WHERE node.model = $model
-                // The index's own score is approximate (quantised HNSW); rescore the k candidates exactly
-                // from the stored float vectors so every score Lookalike shows is the true cosine.
+                // A quantised index's own score is approximate: then the k candidates are rescored exactly
+                // from the stored float vectors, so every score Lookalike shows is the true cosine.
                 RETURN node.image_id AS image_id, p.product_id AS product_id,
-                       vector.similarity.cosine(node.embeddings, $vectors[q]) AS score
-            }
+                       {_INDEX_SCORE if exact else _RESCORED_MANY} AS score
+            }}
             RETURN q, image_id, product_id, score
             ORDER BY q, score DESC, image_id
             """,
