@@ -168,8 +168,23 @@ def ingest(
         "LOOKALIKE_WORKER_BATCH": str(batch),
     }
     manage_ok(env, "migrate", "--noinput")
-    manage_ok(env, "shell", "-c", "from search.graph import graph_store; graph_store().clear()")
+    # A cleared graph with its indexes dropped too: setup_graph makes them with today's settings (quantisation).
+    manage_ok(
+        env,
+        "shell",
+        "-c",
+        "from django.conf import settings; from search.graph import graph_store; store = graph_store(); "
+        "store.clear(); store.model_drop(settings.LOOKALIKE_BACKBONE)",
+    )
     manage_ok(env, "setup_graph")
+    exact = manage_ok(
+        env,
+        "shell",
+        "-c",
+        "from django.conf import settings; from search.graph import graph_store; "
+        "print(graph_store().vector_index_exact(settings.LOOKALIKE_BACKBONE))",
+    ).split()[-1]
+    print(f"  vector index unquantised (scores exact, no rescoring): {exact}", flush=True)
     logs = [Path(tempfile.mkstemp(prefix=f"lookalike-worker{n}-", suffix=".log")[1]) for n in range(workers)]
     running = [
         manage(
