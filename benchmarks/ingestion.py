@@ -259,6 +259,8 @@ def ingest(
             worker.wait(timeout=120)
     spent = {"embed": 0.0, "write": 0.0, "similar": 0.0, "queue": 0.0}
     for log in logs:
+        # What the worker says it runs (threads, forward-pass batch), to compare with the model alone's.
+        print("  " + next((line for line in log.read_text().splitlines() if "torch thread" in line), ""))
         for match in BATCH_LOG.finditer(log.read_text()):
             for part in spent:
                 spent[part] += float(match[part])

@@ -11,7 +11,7 @@ from types import FrameType
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from search.embeddings import embedder_active
+from search.embeddings import DEFAULT_BATCH_SIZE, embedder_active, torch
 from search.ingest.worker import SyncWorker
 
 
@@ -36,7 +36,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, batch_size: int, lease_s: float, idle_sleep_s: float, worker_id: str, **options):
-        embedder_active()  # the model loads before the first claim, not inside its lease
+        embedder = embedder_active()  # the model loads before the first claim, not inside its lease
+        self.stdout.write(
+            f"Worker {worker_id}: {embedder.name} on {torch.get_num_threads()} torch thread(s), "
+            f"{DEFAULT_BATCH_SIZE} images per forward pass"
+        )
         # Django, torch and the model stay loaded for good: keep the collector's full passes from walking them
         # (2 % of a bulk-importing worker's profile samples were in the collector).
         gc.freeze()
