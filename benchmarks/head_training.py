@@ -1,0 +1,203 @@
+"""A linear head trained with a metric-learning loss on the catalog's own photos (and augmented views of
+them), against the identity and the whitening, on the held-out splits of benchmarks/retrieval_splits.py.
+
+    .venv/bin/python -m benchmarks.head_training [--dataset DIR] [--seeds 0,1,2] [--splits all,three,iconic,unseen]
+        [--fits identity,whitening,whitening+views,head+views] [--tune]
+
+Inputs are cached: the photos' raw embeddings (benchmarks/embedding_cache.py) and embeddings of augmented
+views of every photo (benchmarks/augmented_views.py, made once with the real CNN). A fit only ever sees its
+split's fit rows and their views; the queries are never in it.
+
+Fits (each a mean and a matrix, i.e. a `Projection`, so it serves exactly as the whitening does):
+  whitening        search/projection.py on the fit rows (the served default)
+  whitening+views  the same, with the fit rows' augmented views in the within-product scatter
+  head             a 1,280 x 1,280 matrix on top of the whitening, trained on the fit rows (no views)
+  head+views       a 1,280 x 1,280 matrix on top of whitening+views, initialised at the identity and trained
+                   with a normalised-softmax (proxy) loss on product ids over the fit rows and their views,
+                   pulled towards its initial value (weight decay to the identity): search/head.py
+
+`--tune`: a grid of the head's hyper-parameters on a seed that is never scored (default 10).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from benchmarks._setup import arguments_with_dataset
+from benchmarks.embedding_cache import CACHE_DIR, embeddings_cache
+from benchmarks.retrieval_splits import Photos, Split, metrics, splits
+from search.head import HeadSettings, head_train
+from search.projection import Projection, projection_fit
+
+Fit = Callable[[Photos, np.ndarray, np.ndarray, Split], Projection | None]
+
+
+def training_set(photos: Photos, views: np.ndarray, done: np.ndarray, rows: np.ndarray, *, with_views: bool):
+    """The fit rows' vectors and labels, and with `with_views` their augmented views (every view slot that
+    is embedded for all of the rows; none embedded is an error, not a silent fit without views)."""
+    vectors = photos.plain[rows]
+    products, categories = photos.product[rows], photos.category[rows]
+    if with_views:
+        slots = np.flatnonzero(done[rows].all(axis=0))
+        if not len(slots):
+            raise ViewsMissing(f"no view slot is embedded for all {len(rows)} fit rows")
+        extra = views[rows][:, slots].reshape(-1, views.shape[2])
+        vectors = np.concatenate([vectors, extra])
+        products = np.concatenate([products, np.repeat(products, len(slots))])
+        categories = np.concatenate([categories, np.repeat(categories, len(slots))])
+    return vectors, products, categories
+
+
+class ViewsMissing(LookupError):
+    pass
+
+
+def fits(settings: HeadSettings) -> dict[str, Fit]:
+    def whitening(with_views: bool) -> Fit:
+        def fit(photos: Photos, views: np.ndarray, done: np.ndarray, split: Split) -> Projection | None:
+            vectors, products, categories = training_set(
+                photos, views, done, split.fit, with_views=with_views
+            )
+            return projection_fit(vectors, products=products, categories=categories)
+
+        return fit
+
+    def head(with_views: bool) -> Fit:
+        def fit(photos: Photos, views: np.ndarray, done: np.ndarray, split: Split) -> Projection | None:
+            vectors, products, categories = training_set(
+                photos, views, done, split.fit, with_views=with_views
+            )
+            base = projection_fit(vectors, products=products, categories=categories)
+            if base is None:  # too few groups for a whitening: nothing to train a head on either
+                return None
+            return head_train(vectors, products, base=base, settings=settings)
+
+        return fit
+
+    return {
+        "identity": lambda photos, views, done, split: None,
+        "whitening": whitening(False),
+        "whitening+views": whitening(True),
+        "head": head(with_views=False),
+        "head+views": head(with_views=True),
+    }
+
+
+def views_load(dataset, backbone: str, photos: Photos) -> tuple[np.ndarray, np.ndarray]:
+    """The augmented views and which (photo, view) are embedded (an older file: the first `done` photos)."""
+    data = np.load(CACHE_DIR / f"{backbone}-{dataset.resolve().name}-augmented.npz")
+    done = data["done"]
+    if done.ndim == 0:
+        done = np.repeat((np.arange(len(photos.plain)) < int(done))[:, None], data["views"].shape[1], axis=1)
+    return data["views"], done
+
+
+def table(
+    photos: Photos,
+    views: np.ndarray,
+    done: np.ndarray,
+    chosen: dict[str, Fit],
+    seeds: list[int],
+    wanted: list[str],
+) -> None:
+    print(
+        "| split | fit | seed | P@1 | top-5 | coarse P@1 | strip | fit s |\n|---|---|---|---|---|---|---|---|"
+    )
+    totals: dict[tuple[str, str], list[np.ndarray]] = {}
+    for seed in seeds:
+        for split in splits(photos, seed=seed):
+            if split.name not in wanted:
+                continue
+            for name, fit in chosen.items():
+                started = time.perf_counter()
+                try:
+                    projection = fit(photos, views, done, split)
+                except ViewsMissing as exc:
+                    print(f"| {split.name} | {name} | {seed} | {exc} |", flush=True)
+                    continue
+                fit_s = time.perf_counter() - started
+                row = metrics(photos, split, projection)
+                values = np.array([*row.values(), fit_s])
+                totals.setdefault((split.name, name), []).append(values)
+                cells = " | ".join(f"{v:.3f}" for v in values[:-1])
+                print(f"| {split.name} | {name} | {seed} | {cells} | {fit_s:.1f} |", flush=True)
+    print(f"\nmean of seeds {seeds} (n: seeds with the fit)\n")
+    print("| split | fit | n | P@1 | top-5 | coarse P@1 | strip | fit s |\n|---|---|---|---|---|---|---|---|")
+    for (split_name, name), rows in totals.items():
+        mean = np.mean(rows, axis=0)
+        cells = " | ".join(f"{v:.3f}" for v in mean[:-1])
+        print(f"| {split_name} | {name} | {len(rows)} | {cells} | {mean[-1]:.1f} |", flush=True)
+
+
+def tune(
+    photos: Photos, views: np.ndarray, done: np.ndarray, seed: int, wanted: list[str], *, with_views: bool
+) -> None:
+    grid = itertools.product((10, 30), (3e-4, 1e-3), (0.05, 0.1), (1e-4, 1e-3, 1e-2))
+    print(f"tuning seed {seed}, views: {with_views}")
+    print("| split | epochs | lr | temperature | decay | P@1 | top-5 | coarse P@1 | strip | fit s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    bases = {}
+    for split in splits(photos, seed=seed):
+        if split.name not in wanted:
+            continue
+        vectors, products, categories = training_set(photos, views, done, split.fit, with_views=with_views)
+        base = projection_fit(vectors, products=products, categories=categories)
+        if base is None:
+            continue
+        bases[split.name] = (split, vectors, products, base)
+        row = metrics(photos, split, None)
+        print(f"| {split.name} | identity | | | | " + " | ".join(f"{v:.3f}" for v in row.values()) + " | |")
+        row = metrics(photos, split, base)
+        print(f"| {split.name} | whitening | | | | " + " | ".join(f"{v:.3f}" for v in row.values()) + " | |")
+    for epochs, rate, temperature, decay in grid:
+        settings = HeadSettings(epochs=epochs, learning_rate=rate, temperature=temperature, decay=decay)
+        for split, vectors, products, base in bases.values():
+            started = time.perf_counter()
+            projection = head_train(vectors, products, base=base, settings=settings)
+            fit_s = time.perf_counter() - started
+            row = metrics(photos, split, projection)
+            cells = " | ".join(f"{v:.3f}" for v in row.values())
+            print(
+                f"| {split.name} | {epochs} | {rate:g} | {temperature:g} | {decay:g} | {cells} | {fit_s:.1f} |",
+                flush=True,
+            )
+
+
+def main() -> None:
+    parser = arguments_with_dataset(__doc__)
+    parser.add_argument("--backbone", default="efficientnet_lite0")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--splits", default="all,three,iconic,unseen")
+    parser.add_argument("--fits", default="identity,whitening,whitening+views,head+views")
+    parser.add_argument("--tune", action="store_true")
+    parser.add_argument("--tune-views", action="store_true", help="tune the head with augmented views")
+    parser.add_argument("--tune-seed", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=HeadSettings.epochs)
+    parser.add_argument("--learning-rate", type=float, default=HeadSettings.learning_rate)
+    parser.add_argument("--temperature", type=float, default=HeadSettings.temperature)
+    parser.add_argument("--decay", type=float, default=HeadSettings.decay)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    photos = Photos.load(str(embeddings_cache(args.dataset, args.backbone)))
+    views, done = views_load(args.dataset, args.backbone, photos)
+    wanted = args.splits.split(",")
+    if args.tune:
+        tune(photos, views, done, args.tune_seed, wanted, with_views=args.tune_views)
+        return
+    settings = HeadSettings(
+        epochs=args.epochs, learning_rate=args.learning_rate, temperature=args.temperature, decay=args.decay
+    )
+    available = fits(settings)
+    chosen = {name: available[name] for name in args.fits.split(",")}
+    table(photos, views, done, chosen, [int(s) for s in args.seeds.split(",")], wanted)
+
+
+if __name__ == "__main__":
+    main()
