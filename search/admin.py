@@ -21,6 +21,8 @@ class ProjectionFitAdmin(admin.ModelAdmin):
         "grouping",
         "groups",
         "dimensions",
+        "views",
+        "head_epochs",
         "products",
         "images",
         "fitted_at",

@@ -22,11 +22,19 @@ from django.utils import timezone
 from django_tasks import task
 
 from catalog.models import ProductImage, SyncStatus
+from search.augment import views_embed
 from search.embeddings import backbone_get, vector_from_bytes, vector_to_bytes
 from search.graph import graph_store
+from search.head import HeadSettings, head_train
 from search.indexing import images_project, schema_forget
 from search.models import FitStatus, ProjectionFit
-from search.projection import DEFAULT_DIMENSIONS, DEFAULT_SHRINKAGE, Projection, projection_fit
+from search.projection import (
+    DEFAULT_DIMENSIONS,
+    DEFAULT_SHRINKAGE,
+    Projection,
+    grouping_choose,
+    projection_fit,
+)
 from search.serving import SWITCH_GRACE_S, serving_forget
 from search.similar_edges import EXACT_REBUILD_MAX_IMAGES, similar_rebuild_all, similar_rebuild_exact
 from search.versions import vectors_project, version_backbone, version_fit_id, versions_forget
@@ -66,27 +74,85 @@ def _embedded_images(backbone: str):
     )
 
 
+def _fitted(
+    rows: list[tuple[int, int, bytes]],
+    *,
+    shrinkage: float,
+    dimensions: int | None,
+    extra: np.ndarray,
+    extra_positions: np.ndarray,
+    head: HeadSettings | None,
+) -> tuple[Projection | None, bool]:
+    """The whitening on the stored vectors plus any augmented views (labelled as their photo), then the
+    head, and whether it was trained. The head only trains where the catalog's own photos group by product:
+    on one photo per product and its views it lost 6 points of top-5 (docs/benchmarks.md)."""
+    products = np.array([p for p, _, _ in rows])
+    categories = np.array([c for _, c, _ in rows])
+    vectors = np.stack([vector_from_bytes(e) for _, _, e in rows])
+    own_grouping, _ = grouping_choose(products.tolist(), categories.tolist())
+    vectors = np.concatenate([vectors, extra])
+    products = np.concatenate([products, products[extra_positions]])
+    categories = np.concatenate([categories, categories[extra_positions]])
+    projection = projection_fit(
+        vectors,
+        products=products.tolist(),
+        categories=categories.tolist(),
+        shrinkage=shrinkage,
+        dimensions=dimensions,
+    )
+    if projection is None or head is None or own_grouping != "product" or dimensions is not None:
+        return projection, False
+    return head_train(vectors, products, base=projection, settings=head), True
+
+
+def _views(image_ids: list[int], views: int, progress: ProgressFactory) -> tuple[np.ndarray, np.ndarray]:
+    """Augmented views of the fit's images (CNN), and the row of the fit each belongs to."""
+    by_pk = ProductImage.objects.in_bulk(image_ids)
+    images = [by_pk[pk] for pk in image_ids if pk in by_pk]  # one deleted meanwhile has no views
+    row_of = {pk: row for row, pk in enumerate(image_ids)}
+    rows = np.array([row_of[image.pk] for image in images], dtype=np.int64)
+    with progress(len(images), f"Embedding {views} augmented view(s) per image", "img") as update:
+        vectors, positions = views_embed(images, views=views, progress=update)
+    return vectors, rows[positions]
+
+
 def projection_fit_create(
-    *, shrinkage: float = DEFAULT_SHRINKAGE, dimensions: int | None = DEFAULT_DIMENSIONS
+    *,
+    shrinkage: float = DEFAULT_SHRINKAGE,
+    dimensions: int | None = DEFAULT_DIMENSIONS,
+    views: int = 0,
+    head: bool = False,
+    progress: ProgressFactory | None = None,
 ) -> ProjectionFit:
-    """Fit on every embedded image of the configured backbone; stored as `building` (not yet served)."""
+    """Fit on every embedded image of the configured backbone; stored as `building` (not yet served).
+    `views`: augmented views per image, embedded now by the CNN and fitted on with the stored vectors;
+    `head`: a head trained on top of the whitening (search/head.py). Neither is the default (measured:
+    docs/benchmarks.md, "Catalog projection")."""
     backbone = settings.LOOKALIKE_BACKBONE
     started = time.perf_counter()
     versions_forget()
-    rows = list(
+    listed = list(
         _embedded_images(backbone)
         .order_by("pk")
-        .values_list("product_id", "product__category_id", "embedding")
+        .values_list("pk", "product_id", "product__category_id", "embedding")
     )
-    vectors = np.stack([vector_from_bytes(e) for _, _, e in rows]) if rows else np.zeros((0, 0))
-    projection = None
+    rows = [(product, category, embedding) for _, product, category, embedding in listed]
+    extra = np.zeros((0, backbone_get(backbone).dimensions), dtype=np.float32)
+    positions = np.zeros(0, dtype=np.int64)
+    views_started = time.perf_counter()
+    if views and rows:
+        extra, positions = _views([pk for pk, _, _, _ in listed], views, progress or _no_bar)
+    views_seconds = time.perf_counter() - views_started
+    head_settings = HeadSettings() if head else None
+    projection, trained = None, False
     if rows:
-        projection = projection_fit(
-            vectors,
-            products=[p for p, _, _ in rows],
-            categories=[c for _, c, _ in rows],
+        projection, trained = _fitted(
+            rows,
             shrinkage=shrinkage,
             dimensions=dimensions,
+            extra=extra,
+            extra_positions=positions,
+            head=head_settings,
         )
     return ProjectionFit.objects.create(
         backbone=backbone,
@@ -98,6 +164,9 @@ def projection_fit_create(
         images=len(rows),
         mean=vector_to_bytes(projection.mean) if projection else None,
         matrix=vector_to_bytes(projection.matrix.ravel()) if projection else None,
+        views=views,
+        head_epochs=head_settings.epochs if trained and head_settings else 0,
+        views_seconds=views_seconds,
         fit_seconds=time.perf_counter() - started,
     )
 
@@ -211,6 +280,8 @@ def projection_refit(
     progress: ProgressFactory,
     shrinkage: float = DEFAULT_SHRINKAGE,
     dimensions: int | None = DEFAULT_DIMENSIONS,
+    views: int = 0,
+    head: bool = False,
 ) -> FitReport:
     served = graph_store().serving_model()
     if served and version_backbone(served) != settings.LOOKALIKE_BACKBONE:
@@ -218,7 +289,9 @@ def projection_refit(
             f"The graph serves {served} but the configured backbone is {settings.LOOKALIKE_BACKBONE}: "
             "run `manage.py reembed` first, then fit."
         )
-    fit = projection_fit_create(shrinkage=shrinkage, dimensions=dimensions)
+    fit = projection_fit_create(
+        shrinkage=shrinkage, dimensions=dimensions, views=views, head=head, progress=progress
+    )
     try:
         return projection_serve(fit=fit, progress=progress)
     except BaseException as exc:  # interrupted or the graph went away: never left `building`

@@ -30,6 +30,11 @@ class ProjectionFit(models.Model):
     done = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
     fit_seconds = models.FloatField(default=0.0)
+    # Item 5's options (search/head.py, search/augment.py): augmented views per image embedded at fit time,
+    # and the epochs of a head trained on top of the whitening (0: whitening only).
+    views = models.PositiveSmallIntegerField(default=0)
+    head_epochs = models.PositiveSmallIntegerField(default=0)
+    views_seconds = models.FloatField(default=0.0)  # part of fit_seconds: the CNN passes over the views
     fitted_at = models.DateTimeField(auto_now_add=True)
     served_at = models.DateTimeField(null=True, blank=True)
 

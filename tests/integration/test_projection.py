@@ -57,14 +57,24 @@ def _numpy_ranking(products: np.ndarray, vectors: np.ndarray, query: np.ndarray)
     return sorted(best.items(), key=lambda item: (-item[1], item[0]))
 
 
-def test_fit_serves_projected_vectors_everywhere_and_matches_numpy(demo_catalog, neo4j_graph, grocery_dir):
+# The default (whitening on the stored vectors) and item 5's head on top, fitted with one augmented view per
+# photo embedded by the CNN from the stored files: both are one matrix, served by the same path.
+@pytest.mark.parametrize("options", [(), ("--views", "1", "--head")], ids=["whitening", "head+views"])
+def test_fit_serves_projected_vectors_everywhere_and_matches_numpy(
+    demo_catalog, neo4j_graph, grocery_dir, options
+):
     images = ProductImage.objects.count()
-    out = _command()
+    out = _command(*options)
     fit = ProjectionFit.objects.get(status=FitStatus.SERVED)
     try:
         assert f"switched from efficientnet_lite0 to {fit.version}" in out
         assert fit.grouping == "product" and fit.products == len(demo_catalog) and fit.images == images
         assert fit.dimensions == 1280  # whitening only (measured default)
+        if options:
+            assert fit.views == 1 and fit.head_epochs > 0 and "head trained" in out
+            assert 0 < fit.views_seconds < fit.fit_seconds
+        else:
+            assert fit.views == 0 and fit.head_epochs == 0 and fit.views_seconds < 0.01
         assert neo4j_graph.stats().serving_model == fit.version
         # no search can mix versions: only the fit's nodes and edges are left
         assert _nodes_by_model() == {fit.version: images}

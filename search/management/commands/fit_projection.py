@@ -13,7 +13,7 @@ def _bar(total: int, description: str, unit: str):
 
 class Command(BaseCommand):
     help = (
-        "Fit the catalog projection on the stored raw embeddings (no CNN run), build its vectors, index and "
+        "Fit the catalog projection on the stored raw embeddings (no CNN run unless --views), build its vectors, index and "
         "similar items beside the served version, then switch searches over in one write and drop the old."
     )
 
@@ -28,10 +28,23 @@ class Command(BaseCommand):
             default=DEFAULT_DIMENSIONS or 0,
             help="LDA directions kept (0: whitening only)",
         )
+        parser.add_argument(
+            "--views",
+            type=int,
+            default=0,
+            help="Augmented views per image embedded by the CNN now and fitted on too (costs a CNN pass each).",
+        )
+        parser.add_argument(
+            "--head",
+            action="store_true",
+            help="Train a linear head on top of the whitening (metric learning).",
+        )
 
     def handle(self, *args, **options):
         if not 0 < options["shrinkage"] <= 1:
             raise CommandError("--shrinkage must be in (0, 1].")
+        if options["views"] < 0:
+            raise CommandError("--views must be 0 or more.")
         try:
             with interruptible():
                 if options["off"]:
@@ -41,6 +54,8 @@ class Command(BaseCommand):
                         progress=_bar,
                         shrinkage=options["shrinkage"],
                         dimensions=options["dimensions"] or None,
+                        views=options["views"],
+                        head=options["head"],
                     )
         except FitRefused as exc:
             raise CommandError(str(exc)) from exc
@@ -54,7 +69,9 @@ class Command(BaseCommand):
             )
             return
         self.stdout.write(
-            f"Fitted {fit.version} ({fit.grouping} groups: {fit.groups}, {fit.dimensions}d) on {fit.products} "
+            f"Fitted {fit.version} ({fit.grouping} groups: {fit.groups}, {fit.dimensions}d"
+            f"{f', {fit.views} augmented views per image in {fit.views_seconds:.1f} s' if fit.views else ''}"
+            f"{f', head trained {fit.head_epochs} epochs' if fit.head_epochs else ''}) on {fit.products} "
             f"products, {fit.images} images in {fit.fit_seconds:.1f} s; projected {report.images} images, linked "
             f"{report.products_linked} products; switched from {report.previous_version} to {fit.version}."
         )
