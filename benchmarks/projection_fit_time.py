@@ -1,6 +1,7 @@
 """Time to fit and switch the catalog projection on a large catalog, from stored raw embeddings (no CNN).
 
     LOOKALIKE_NEO4J_INSTANCE=bench .venv/bin/python -m benchmarks.projection_fit_time [--images 10000]
+        [--fit-only [--views 1] [--head]]
 
 The catalog is made from the cached embeddings of the grocery photos (benchmarks/embedding_cache.py),
 copied until it holds `--images` images: copy 0 is the photos as they are, copy c ≥ 1 makes new products
@@ -10,6 +11,10 @@ and stay distinct. The identity version is written first as indexing would (its 
 NumPy, as a fit writes it: one index query per image takes longer here than the target; not timed), then
 `projection_refit` is timed: fit, re-project every image into the new version, build its vector index,
 SIMILAR_TO for every product, the switch, and dropping the old version (after the switch grace).
+
+`--fit-only`: only `projection_fit_create` (no graph build), the default whitening and then with the asked
+--views (augmented views embedded by the CNN from the photo files) and --head (search/head.py), each with its
+CNN seconds; and the query-side cost, projecting one query vector (median of 2,000).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
+import torch
 
 from benchmarks._setup import arguments_with_dataset, database_migrate, django_temp
 
@@ -30,6 +36,7 @@ from benchmarks.catalog_from_cache import CachedImage, catalog_load, identity_se
 from benchmarks.embedding_cache import embeddings_cache  # noqa: E402
 from search import fitting  # noqa: E402
 from search.progress import progress_bar  # noqa: E402
+from search.projection import project  # noqa: E402
 from search.serving import SWITCH_GRACE_S  # noqa: E402
 
 NOISE_SIGMA = 0.005
@@ -70,15 +77,53 @@ def timed_stages(stages: dict[str, float]) -> Iterator[Callable]:  # type: ignor
     yield factory
 
 
+def fit_only(images: int, products: int, *, views: int, head: bool) -> None:
+    print(f"\n{images} images, {products} products, torch threads {torch.get_num_threads()}\n")
+    print("| fit | fit s | of which CNN over views s | query projection µs (median) |\n|---|---|---|---|")
+    for label, options in (
+        ("whitening", {}),
+        (f"views {views}, head {head}", {"views": views, "head": head}),
+    ):
+        fit = fitting.projection_fit_create(progress=timed_stages_none, **options)  # type: ignore[arg-type]
+        projection = fitting.projection_load(fit_id=fit.pk)
+        query = (
+            np.random.default_rng(0).normal(size=projection.matrix.shape[0]).astype(np.float32)
+            if projection
+            else None
+        )
+        timings = []
+        for _ in range(2_000):
+            started = time.perf_counter()
+            project(query, projection)
+            timings.append(time.perf_counter() - started)
+        print(
+            f"| {label} (head epochs {fit.head_epochs}) | {fit.fit_seconds:.1f} | {fit.views_seconds:.1f} | "
+            f"{1e6 * np.median(timings):.0f} |",
+            flush=True,
+        )
+
+
+@contextmanager
+def timed_stages_none(total: int, description: str, unit: str) -> Iterator[Callable[[int], None]]:
+    with progress_bar(total=total, description=description, unit=unit) as update:
+        yield update
+
+
 def main() -> None:
     parser = arguments_with_dataset(__doc__)
     parser.add_argument("--images", type=int, default=10_000)
+    parser.add_argument("--fit-only", action="store_true")
+    parser.add_argument("--views", type=int, default=0)
+    parser.add_argument("--head", action="store_true")
     args = parser.parse_args()
     database_migrate()
     cache = embeddings_cache(args.dataset, settings.LOOKALIKE_BACKBONE)
     images = images_copied(str(cache), args.images)
     catalog_load(images, args.dataset)
     products = len({image.product for image in images})
+    if args.fit_only:
+        fit_only(len(images), products, views=args.views, head=args.head)
+        return
     started = time.perf_counter()
     identity_serve(exact_similar=True)
     identity_s = time.perf_counter() - started
