@@ -182,11 +182,14 @@ def main() -> None:
     parser.add_argument("--temperature", type=float, default=HeadSettings.temperature)
     parser.add_argument("--decay", type=float, default=HeadSettings.decay)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--max-views", type=int, default=0, help="use at most this many view slots (0: all)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     photos = Photos.load(str(embeddings_cache(args.dataset, args.backbone)))
     views, done = views_load(args.dataset, args.backbone, photos)
+    if args.max_views:
+        views, done = views[:, : args.max_views], done[:, : args.max_views]
     wanted = args.splits.split(",")
     if args.tune:
         tune(photos, views, done, args.tune_seed, wanted, with_views=args.tune_views)
