@@ -37,3 +37,15 @@ def test_interrupted_commands_exit_130_with_a_resume_hint(memory_graph, grocery_
     with pytest.raises(CommandError, match=INTERRUPTED[:30]) as raised:
         call_command(command)
     assert raised.value.returncode == 130
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--views", "-1"], "--views must be 0 or more"),
+        (["--head", "--dimensions", "80"], "--head trains on the whitening's full dimensions"),
+    ],
+)
+def test_fit_projection_refuses_options_it_cannot_honour(memory_graph, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("fit_projection", *args)

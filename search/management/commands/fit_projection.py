@@ -45,6 +45,8 @@ class Command(BaseCommand):
             raise CommandError("--shrinkage must be in (0, 1].")
         if options["views"] < 0:
             raise CommandError("--views must be 0 or more.")
+        if options["head"] and options["dimensions"]:
+            raise CommandError("--head trains on the whitening's full dimensions: leave out --dimensions.")
         try:
             with interruptible():
                 if options["off"]:
