@@ -175,7 +175,7 @@ NEO4J_PASSWORD = os.environ.get("NEO4J_PASSWORD") or (
 # HNSW options of each backbone's vector index, chosen by measurement (docs/benchmarks.md): m = 8 halved
 # query time but cost recall (0.85 at 100k); ef_construction 200 tripled the build for +0.01 recall. Quantisation
 # (Neo4j 2026): "none" (the default: the index's score is the exact cosine, so searches need not read the stored
-# vectors to rescore; same recall as int8 + rescoring, about half the time per search), "scalar" (int8, rescored),
+# vectors to rescore: a third of the time per search at 100k; int8 keeps ~0.01 more recall at the same over-fetch), "scalar" (int8, rescored),
 # "binary" (the server's default, 32x smaller but it missed the demo's exact top-1); "1"/"0" as before.
 NEO4J_VECTOR_HNSW_M = int(os.environ.get("NEO4J_VECTOR_HNSW_M", "16"))
 NEO4J_VECTOR_HNSW_EF_CONSTRUCTION = int(os.environ.get("NEO4J_VECTOR_HNSW_EF_CONSTRUCTION", "100"))
