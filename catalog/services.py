@@ -130,6 +130,8 @@ def product_image_update(
         replaced = ProductImage.objects.get(pk=image.pk).image
         image.content_hash = file_sha256(file)
         image.image = File(file, name=filename or "upload")
+        # The stored vector is the old photo's; with the new hash recorded the sync would take it as current.
+        image.embedding, image.embedding_model = None, ""
     image.save()
     if replaced:
         transaction.on_commit(lambda: replaced.delete(save=False))

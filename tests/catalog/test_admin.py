@@ -87,6 +87,7 @@ def test_inline_images_are_added_replaced_and_deleted_through_the_services(
             f"images-{len(images)}-position": "5",
         },
     )
+    embedding_before = ProductImage.objects.get(pk=images[1].pk).embedding
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = admin_client.post(url, form)
         assert response.status_code == 302, response.content[:3000]
@@ -98,6 +99,7 @@ def test_inline_images_are_added_replaced_and_deleted_through_the_services(
     assert not default_storage.exists(images[1].image.name)  # replaced file
     replaced = ProductImage.objects.get(pk=images[1].pk)
     assert default_storage.exists(replaced.image.name) and replaced.image.name != images[1].image.name
+    assert embedding_before and replaced.embedding and replaced.embedding != embedding_before  # the new photo's
     assert graph_image_ids(memory_graph) == {images[1].pk, added.pk}
 
 
