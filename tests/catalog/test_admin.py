@@ -99,7 +99,8 @@ def test_inline_images_are_added_replaced_and_deleted_through_the_services(
     assert not default_storage.exists(images[1].image.name)  # replaced file
     replaced = ProductImage.objects.get(pk=images[1].pk)
     assert default_storage.exists(replaced.image.name) and replaced.image.name != images[1].image.name
-    assert embedding_before and replaced.embedding and replaced.embedding != embedding_before  # the new photo's
+    # Re-embedded from the new photo, not left with the old one's vector.
+    assert embedding_before and replaced.embedding and replaced.embedding != embedding_before
     assert graph_image_ids(memory_graph) == {images[1].pk, added.pk}
 
 
