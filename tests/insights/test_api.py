@@ -10,7 +10,8 @@ from search.graph.base import Neighbour, ProductRecord
 pytestmark = pytest.mark.django_db
 
 
-def test_api_strips_are_recorded_and_apps_report_clicks(client, products, memory_graph):
+def _source_with_two_similar(products, memory_graph):
+    """(source, a, b): the source product's similar items are a, then b."""
     source, a, b = products[:3]
     memory_graph.upsert_products(
         [ProductRecord(p.pk, p.name, p.slug, "Fruit", "fruit", 1.0, True) for p in (source, a, b)]
@@ -18,6 +19,11 @@ def test_api_strips_are_recorded_and_apps_report_clicks(client, products, memory
     memory_graph.similar_replace(
         source.pk, [Neighbour(a.pk, 0.8), Neighbour(b.pk, 0.7)], model="efficientnet_lite0"
     )
+    return source, a, b
+
+
+def test_api_strips_are_recorded_and_apps_report_clicks(client, products, memory_graph):
+    source, a, b = _source_with_two_similar(products, memory_graph)
     response = client.get(f"/api/v1/products/{source.pk}/similar/")
     assert response.status_code == 200 and [m["product"]["id"] for m in response.json()] == [a.pk, b.pk]
     event = SearchEvent.objects.get(pk=int(response["Search-Id"]))
@@ -36,13 +42,7 @@ def test_api_strips_are_recorded_and_apps_report_clicks(client, products, memory
 
 def test_api_v2_records_only_the_page_shown(client, products, memory_graph):
     # v2 fetches one row more than the page to know whether a next page exists; that row was not shown.
-    source, a, b = products[:3]
-    memory_graph.upsert_products(
-        [ProductRecord(p.pk, p.name, p.slug, "Fruit", "fruit", 1.0, True) for p in (source, a, b)]
-    )
-    memory_graph.similar_replace(
-        source.pk, [Neighbour(a.pk, 0.8), Neighbour(b.pk, 0.7)], model="efficientnet_lite0"
-    )
+    source, a, b = _source_with_two_similar(products, memory_graph)
     response = client.get(f"/api/v2/products/{source.pk}/similar/?limit=1")
     assert response.status_code == 200 and response.json()["next"] is not None
     assert [m["product"]["id"] for m in response.json()["results"]] == [a.pk]
