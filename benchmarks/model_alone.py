@@ -2,10 +2,18 @@
 
     python -m benchmarks.model_alone --processes 2 --threads 1 --batch 4 PHOTO...
 
-Each process decodes and preprocesses the photos first (as the workers' decode path does, not timed), says
-it is ready, and on the parent's word times the forward passes over all of them. The rate is every process's
-images over the time from the first start to the last end, so 2 processes × 1 thread is compared with
-2 workers × 1 thread, and 1 × 2 with 1 × 2. Also reported: CPU seconds per image (the processes' own).
+Two measures, each timed with every process started together (the parent's word), so 2 processes × 1 thread
+are compared with 2 workers × 1 thread, and 1 × 2 with 1 × 2:
+
+- **on the photos**: read each file, decode it (`image_decode`, as the workers do), preprocess it and run the
+  forward passes, with the next photos read, decoded and preprocessed in a background thread while the model
+  runs (`search.ingest.decode_ahead`, as the workers do). This is "the model alone on the same photos": what
+  a worker would do if it had no queue, no database and no graph to write to.
+- **forward only**: the forward passes on tensors decoded and preprocessed beforehand (not timed), the
+  model's own ceiling.
+
+The rate is every process's images over the time from the first start to the last end. Also reported: the
+processes' own CPU seconds per image.
 """
 
 from __future__ import annotations
@@ -18,32 +26,68 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+MEASURES = ("photos", "forward")
+MAX_PIXELS = 40_000_000
+
+
+def _timed(run) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    print("ready", flush=True)
+    sys.stdin.readline()
+    started, cpu_started = time.time(), time.process_time()
+    images = run()
+    return {
+        "images": images,
+        "started": started,
+        "ended": time.time(),
+        "cpu_s": time.process_time() - cpu_started,
+    }
 
 
 def child(photos: list[Path], *, threads: int, batch: int) -> None:
     # Torch through search.embeddings: it sets OMP_WAIT_POLICY (as in the workers) before torch loads.
+    import io
+
     from search import embeddings
+    from search.ingest.decode_ahead import computed_ahead
 
     torch = embeddings.torch
     torch.set_num_threads(threads)
     embedder = embeddings.Embedder(embeddings.BACKBONES["efficientnet_lite0"])
-    tensors = [embedder.preprocess(embeddings.image_decode(str(p), max_pixels=40_000_000)) for p in photos]
+
+    def tensor_of(photo: Path):  # type: ignore[no-untyped-def]
+        return embedder.preprocess(
+            embeddings.image_decode(io.BytesIO(photo.read_bytes()), max_pixels=MAX_PIXELS)
+        )
+
+    def on_photos() -> int:
+        tensors = computed_ahead(photos, tensor_of, depth=2 * batch)
+        return sum(len(vectors) for vectors in embedder.embed_preprocessed(tensors, batch_size=batch))
+
+    tensors = [tensor_of(p) for p in photos]
     batches = [torch.stack(tensors[i : i + batch]) for i in range(0, len(tensors), batch)]
-    with torch.inference_mode():
-        embedder.model(batches[0])  # warm-up
-        print("ready", flush=True)
-        sys.stdin.readline()
-        started, cpu_started = time.time(), time.process_time()
+
+    def forward_only() -> int:
         for tensor in batches:
             embedder.model(tensor)
-        ended, cpu_s = time.time(), time.process_time() - cpu_started
-    print(
-        json.dumps({"images": len(tensors), "started": started, "ended": ended, "cpu_s": cpu_s}), flush=True
-    )
+        return len(tensors)
+
+    with torch.inference_mode():
+        embedder.model(batches[0])  # warm-up
+        for measure in MEASURES:
+            result = _timed(on_photos if measure == "photos" else forward_only)
+            print(json.dumps({"measure": measure, **result}), flush=True)
 
 
-def model_alone_rate(photos: list[Path], *, processes: int, threads: int, batch: int) -> dict[str, float]:
-    """{"rate": images/s of all processes together, "cpu_ms_per_image": their CPU per image}."""
+def _rate(results: list[dict]) -> dict[str, float]:
+    images = sum(r["images"] for r in results)
+    wall_s = max(r["ended"] for r in results) - min(r["started"] for r in results)
+    return {"rate": images / wall_s, "cpu_ms_per_image": 1000 * sum(r["cpu_s"] for r in results) / images}
+
+
+def model_alone_rate(
+    photos: list[Path], *, processes: int, threads: int, batch: int
+) -> dict[str, dict[str, float]]:
+    """{"photos" | "forward": {"rate": images/s of all processes together, "cpu_ms_per_image": their CPU}}."""
     command = [sys.executable, "-m", "benchmarks.model_alone", "--child", "--threads", str(threads)]
     running = [
         subprocess.Popen(
@@ -55,16 +99,24 @@ def model_alone_rate(photos: list[Path], *, processes: int, threads: int, batch:
         )
         for _ in range(processes)
     ]
-    for process in running:  # every one loaded and preprocessed before any starts the clock
-        while (line := process.stdout.readline()) and line.strip() != "ready":  # type: ignore[union-attr]
-            pass
+    rates = {}
+    for measure in MEASURES:
+        for process in running:  # every one ready before any starts the clock
+            while (line := process.stdout.readline()) and line.strip() != "ready":  # type: ignore[union-attr]
+                pass
+        for process in running:
+            process.stdin.write("go\n")  # type: ignore[union-attr]
+            process.stdin.flush()  # type: ignore[union-attr]
+        results = []
+        for process in running:
+            while not (line := process.stdout.readline()).startswith("{"):  # type: ignore[union-attr]
+                if not line:
+                    raise SystemExit(f"model alone child exited ({process.wait()})")
+            results.append(json.loads(line))
+        rates[measure] = _rate(results)
     for process in running:
-        process.stdin.write("go\n")  # type: ignore[union-attr]
-        process.stdin.flush()  # type: ignore[union-attr]
-    results = [json.loads(process.communicate()[0].strip().splitlines()[-1]) for process in running]
-    images = sum(r["images"] for r in results)
-    wall_s = max(r["ended"] for r in results) - min(r["started"] for r in results)
-    return {"rate": images / wall_s, "cpu_ms_per_image": 1000 * sum(r["cpu_s"] for r in results) / images}
+        process.wait()
+    return rates
 
 
 def main() -> None:
@@ -80,11 +132,12 @@ def main() -> None:
     if args.child:
         child(args.photos, threads=args.threads, batch=args.batch)
         return
-    result = model_alone_rate(args.photos, processes=args.processes, threads=args.threads, batch=args.batch)
-    print(
-        f"{args.processes} process(es) x {args.threads} thread(s), batch {args.batch}: {result['rate']:.1f} images/s, "
-        f"{result['cpu_ms_per_image']:.0f} ms CPU per image"
-    )
+    rates = model_alone_rate(args.photos, processes=args.processes, threads=args.threads, batch=args.batch)
+    for measure, result in rates.items():
+        print(
+            f"{args.processes} process(es) x {args.threads} thread(s), batch {args.batch}, {measure}: "
+            f"{result['rate']:.1f} images/s, {result['cpu_ms_per_image']:.0f} ms CPU per image"
+        )
 
 
 if __name__ == "__main__":
