@@ -124,6 +124,9 @@ class Embedder:
     def __init__(self, backbone: Backbone) -> None:
         self.backbone = backbone
         self.model = backbone.load().eval()
+        # One forward pass at a time: two threads' passes at once (a worker's lanes, search/ingest/lanes.py)
+        # would each spread over all the torch threads and oversubscribe the cores.
+        self.model_lock = threading.Lock()
         self.preprocess = transforms.Compose(
             [
                 transforms.Resize(RESIZE_PX),
@@ -141,29 +144,37 @@ class Embedder:
     def dimensions(self) -> int:
         return self.backbone.dimensions
 
-    def _embed_batch(self, images: Sequence[Image.Image]) -> np.ndarray:
-        batch = torch.stack([self.preprocess(image) for image in images])
-        with torch.inference_mode():
+    def _embed_batch(self, tensors: Sequence[torch.Tensor]) -> np.ndarray:
+        batch = torch.stack(list(tensors))
+        with self.model_lock, torch.inference_mode():
             features = self.model(batch)
         vectors = features.numpy().astype(np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)
 
     def embed_one(self, image: Image.Image) -> np.ndarray:
-        return self._embed_batch([image])[0]
+        return self._embed_batch([self.preprocess(image)])[0]
 
     def embed_many(
         self, images: Iterable[Image.Image], *, batch_size: int = DEFAULT_BATCH_SIZE
     ) -> Iterator[np.ndarray]:
         """Yield one vector per image, in order, embedding `batch_size` at a time."""
-        batch: list[Image.Image] = []
-        for image in images:
-            batch.append(image)
+        for vectors in self.embed_preprocessed(map(self.preprocess, images), batch_size=batch_size):
+            yield from vectors
+
+    def embed_preprocessed(
+        self, tensors: Iterable[torch.Tensor], *, batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> Iterator[np.ndarray]:
+        """Yield each batch's vectors (one row per image, in order) from images already preprocessed (by
+        `preprocess`, e.g. in a decode-ahead thread)."""
+        batch: list[torch.Tensor] = []
+        for tensor in tensors:
+            batch.append(tensor)
             if len(batch) == batch_size:
-                yield from self._embed_batch(batch)
+                yield self._embed_batch(batch)
                 batch = []
         if batch:
-            yield from self._embed_batch(batch)
+            yield self._embed_batch(batch)
 
 
 _embedders: dict[str, Embedder] = {}

@@ -15,15 +15,16 @@ from functools import partial
 import numpy as np
 from django.conf import settings
 from django.utils import timezone
-from PIL import Image
 
 from catalog.models import Product, ProductImage, SyncStatus
 from catalog.services import file_sha256
 from search.embeddings import (
     DEFAULT_BATCH_SIZE,
+    Embedder,
     InvalidImage,
     embedder_active,
     image_decode,
+    torch,  # through search.embeddings, which sets OMP_WAIT_POLICY before torch loads
     vector_from_bytes,
     vector_to_bytes,
 )
@@ -67,49 +68,52 @@ def product_record(product: Product) -> ProductRecord:
 class _Prepared:
     image: ProductImage
     content_hash: str = ""
-    decoded: Image.Image | None = None  # None: its stored vector is up to date
+    tensor: torch.Tensor | None = None  # the model's input; None: its stored vector is up to date
     error: str = ""
 
 
-def _prepare(image: ProductImage, *, model: str, max_pixels: int, force: bool) -> _Prepared:
-    """Read through the storage API (never a local path, so any machine's worker can), hash, decode."""
+def _prepare(image: ProductImage, *, embedder: Embedder, max_pixels: int, force: bool) -> _Prepared:
+    """Read through the storage API (never a local path, so any machine's worker can), hash, decode and
+    preprocess (in the decode-ahead thread: the model's thread then only runs the model)."""
     try:
         # The stored file is hashed on every sync, so a file replaced in the admin is re-embedded.
         with image.image.open("rb") as handle:
             current_hash = file_sha256(handle)
-            up_to_date = image.embedding_model == model and image.content_hash == current_hash
+            up_to_date = image.embedding_model == embedder.name and image.content_hash == current_hash
             if image.embedding and up_to_date and not force:
                 return _Prepared(image, current_hash)
-            return _Prepared(image, current_hash, image_decode(handle, max_pixels=max_pixels))
+            decoded = image_decode(handle, max_pixels=max_pixels)
+        return _Prepared(image, current_hash, embedder.preprocess(decoded))
     except (InvalidImage, OSError) as exc:
         return _Prepared(image, error=str(exc))
 
 
 def _embed_missing(images: Sequence[ProductImage], *, max_pixels: int, force: bool = False) -> dict[int, str]:
     """Embed images whose stored vector is missing, stale in content or made by another model (or all).
-    The next images are read and decoded in a background thread while the model runs on the current ones."""
+    The next images are read, decoded and preprocessed in a background thread while the model runs."""
     embedder = embedder_active()
     failures: dict[int, str] = {}
-    queued: list[_Prepared] = []  # in the order their decoded images reach the model
+    queued: list[_Prepared] = []  # in the order their tensors reach the model
 
-    def decoded_images() -> Iterator[Image.Image]:
-        prepare = partial(_prepare, model=embedder.name, max_pixels=max_pixels, force=force)
+    def tensors() -> Iterator[torch.Tensor]:
+        prepare = partial(_prepare, embedder=embedder, max_pixels=max_pixels, force=force)
         for prepared in computed_ahead(images, prepare, depth=2 * DEFAULT_BATCH_SIZE):
             if prepared.error:
                 failures[prepared.image.pk] = prepared.error
-            elif prepared.decoded is not None:
+            elif prepared.tensor is not None:
                 queued.append(prepared)
-                yield prepared.decoded
+                yield prepared.tensor
 
     embedded = []
-    # embed_many takes a batch from the generator (which appends to `queued`) before yielding its vectors.
-    for position, vector in enumerate(embedder.embed_many(decoded_images())):
+    # embed_preprocessed takes a batch from the generator (which appends to `queued`) before yielding it.
+    vectors = (vector for batch in embedder.embed_preprocessed(tensors()) for vector in batch)
+    for position, vector in enumerate(vectors):
         prepared = queued[position]
         image = prepared.image
         image.embedding = vector_to_bytes(vector)
         image.embedding_model = embedder.name
         image.content_hash = prepared.content_hash
-        prepared.decoded = None  # free the pixels
+        prepared.tensor = None  # free the pixels
         embedded.append(image)
     ProductImage.objects.bulk_update(embedded, ["embedding", "embedding_model", "content_hash"])
     return failures

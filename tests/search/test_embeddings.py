@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 import urllib.error
 
 import numpy as np
@@ -74,3 +76,38 @@ def test_pretrained_weights_tell_fruit_apart(grocery_dir):
 def test_vector_bytes_round_trip():
     vector = np.linspace(-1, 1, 1280, dtype=np.float32)
     assert np.array_equal(embeddings.vector_from_bytes(embeddings.vector_to_bytes(vector)), vector)
+
+
+def test_preprocessed_batches_give_the_vectors_of_the_images():
+    """The worker preprocesses in its decode-ahead thread and hands tensors over: same vectors as images."""
+    embedder = embedder_get("efficientnet_lite0")
+    images = [
+        image_decode(io.BytesIO(jpeg_bytes(color=c, size=(300, 260))), max_pixels=MAX_PIXELS)
+        for c in [(200, 30, 30), (30, 200, 30), (30, 30, 200)]
+    ]
+    batches = list(embedder.embed_preprocessed(map(embedder.preprocess, images), batch_size=2))
+    assert [len(batch) for batch in batches] == [2, 1]
+    assert np.allclose(np.concatenate(batches), np.stack(list(embedder.embed_many(images))), atol=1e-5)
+
+
+def test_forward_passes_from_two_threads_run_one_at_a_time(monkeypatch):
+    """A worker's lanes share the model: two passes at once would oversubscribe the torch threads."""
+    embedder = embedder_get("efficientnet_lite0")
+    inside, most = [0], [0]
+    real_model = embedder.model
+
+    def counting(batch):  # type: ignore[no-untyped-def]
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        time.sleep(0.05)  # long enough for the other thread to arrive
+        inside[0] -= 1
+        return real_model(batch)
+
+    monkeypatch.setattr(embedder, "model", counting)
+    tensor = embedder.preprocess(image_decode(io.BytesIO(jpeg_bytes(color=(9, 9, 9))), max_pixels=MAX_PIXELS))
+    threads = [threading.Thread(target=embedder._embed_batch, args=([tensor],)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most[0] == 1
