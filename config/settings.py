@@ -197,6 +197,9 @@ TASKS = {"default": {"BACKEND": os.environ.get("LOOKALIKE_TASK_BACKEND", "django
 # A worker claims up to this many image syncs at once: one graph round trip and one SIMILAR_TO refresh
 # per touched product per batch (measured in docs/benchmarks.md, "Ingestion").
 LOOKALIKE_WORKER_BATCH = int(os.environ.get("LOOKALIKE_WORKER_BATCH", "32"))
+# Claim loops per worker process sharing its model (search/ingest/lanes.py): one's Neo4j writes and
+# SIMILAR_TO refresh run while another's batch is on the model.
+LOOKALIKE_WORKER_LANES = int(os.environ.get("LOOKALIKE_WORKER_LANES", "2"))
 # A claimed task whose worker has not renewed its lease for this long is presumed dead (SIGKILL, lost
 # machine) and is claimed again. Longer than the slowest batch; a live worker renews while it works.
 LOOKALIKE_TASK_LEASE_S = float(os.environ.get("LOOKALIKE_TASK_LEASE_S", "120"))
