@@ -49,14 +49,10 @@ def product_neighbours_compute(*, product_id: int, model: str) -> list[Neighbour
     vectors = product_vectors(product_id, model)
     if not vectors:
         return []
-    best: dict[int, float] = {}
-    per_vector = graph_store().nearest_images_many(
-        vectors, k=k * OVERFETCH_PER_PRODUCT + len(vectors), model=model
+    best = graph_store().nearest_products_many(
+        vectors, k=k * OVERFETCH_PER_PRODUCT + len(vectors), model=model, exclude_product_id=product_id
     )
-    for hits in per_vector:
-        for hit in hits:
-            if hit.product_id != product_id and hit.score >= min_score:
-                best[hit.product_id] = max(best.get(hit.product_id, -1.0), hit.score)
+    best = {p: score for p, score in best.items() if score >= min_score}
     ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))[:k]
     return [Neighbour(product_id=p, score=round(s, 6)) for p, s in ranked]
 

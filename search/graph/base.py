@@ -151,6 +151,19 @@ class GraphStore(ABC):
     def nearest_images(self, vector: Sequence[float], *, k: int, model: str) -> list[ImageHit]:
         return self.nearest_images_many([vector], k=k, model=model)[0]
 
+    def nearest_products_many(
+        self, vectors: Sequence[Sequence[float]], *, k: int, model: str, exclude_product_id: int
+    ) -> dict[int, float]:
+        """{product id: its best score} over every vector's k nearest images (as `nearest_images_many`),
+        other than `exclude_product_id`'s: a product's SIMILAR_TO candidates. Stores that can, keep only
+        the best per product on their side (one row per product instead of k per vector)."""
+        best: dict[int, float] = {}
+        for hits in self.nearest_images_many(vectors, k=k, model=model):
+            for hit in hits:
+                if hit.product_id != exclude_product_id:
+                    best[hit.product_id] = max(best.get(hit.product_id, -1.0), hit.score)
+        return best
+
     @abstractmethod
     def nearest_images_filtered(
         self, vector: Sequence[float], *, k: int, model: str, where: ProductFilter

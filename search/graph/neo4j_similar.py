@@ -5,14 +5,40 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from search.graph.base import Neighbour, ProductFilter, SimilarEdge
-from search.graph.neo4j_connection import Neo4jConnection
-from search.graph.neo4j_search import PRODUCT_FILTER, filter_params
+from search.graph.neo4j_connection import Neo4jConnection, float32_vector
+from search.graph.neo4j_schema import vector_index_name
+from search.graph.neo4j_search import _INDEX_SCORE, _RESCORED_MANY, PRODUCT_FILTER, cosine, filter_params
 
 
 class Neo4jSimilarItems:
     """Mixed into Neo4jGraphStore."""
 
     db: Neo4jConnection
+
+    def nearest_products_many(
+        self, vectors: Sequence[Sequence[float]], *, k: int, model: str, exclude_product_id: int
+    ) -> dict[int, float]:
+        # A product's refresh asks for k neighbours of each of its images (~70 rows per image in a bulk
+        # import); Neo4j keeps the best per product, so the worker unpacks tens of rows, not thousands.
+        exact = self.vector_index_exact(model)  # type: ignore[attr-defined]  # Neo4jSchema
+        rows = self.db.read(
+            f"""
+            UNWIND range(0, size($vectors) - 1) AS q
+            CALL (q) {{
+                CALL db.index.vector.queryNodes($index, $k, $vectors[q]) YIELD node, score AS index_score
+                MATCH (p:Product)-[:HAS_IMAGE]->(node)
+                WHERE node.model = $model AND p.product_id <> $exclude
+                RETURN p.product_id AS product_id, {_INDEX_SCORE if exact else _RESCORED_MANY} AS score
+            }}
+            RETURN product_id, max(score) AS score
+            """,
+            index=vector_index_name(model),
+            k=k,
+            model=model,
+            exclude=exclude_product_id,
+            vectors=[float32_vector(v) for v in vectors],
+        )
+        return {product_id: cosine(score) for product_id, score in rows}
 
     def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour], *, model: str) -> None:
         self.db.write(

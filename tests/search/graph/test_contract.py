@@ -123,6 +123,20 @@ def test_nearest_images_are_exactly_scored_best_first(catalog):
     assert hits[1].score == pytest.approx(1 / math.sqrt(1.04), abs=1e-6)  # cosine, not Neo4j's (1+cos)/2
 
 
+def test_nearest_products_keep_each_products_best_score_over_all_vectors(catalog):
+    """A SIMILAR_TO refresh's candidates: the store's best-per-product equals the per-image hits, maximised."""
+    vectors = [_unit(1, 0, 0, 0), _unit(0, 1, 0, 0)]
+    best = catalog.nearest_products_many(vectors, k=4, model=MODEL, exclude_product_id=A)
+    expected: dict[int, float] = {}
+    for hits in catalog.nearest_images_many(vectors, k=4, model=MODEL):
+        for hit in hits:
+            if hit.product_id != A:
+                expected[hit.product_id] = max(expected.get(hit.product_id, -1.0), hit.score)
+    assert set(best) == set(expected) == {B, C, D}
+    assert best == pytest.approx(expected, abs=1e-6)
+    assert best[C] == pytest.approx(1.0, abs=1e-6)  # C's image is the second vector itself
+
+
 def test_nearest_images_read_only_their_models_vectors(catalog):
     catalog.ensure_schema(model=OTHER_MODEL, dimensions=4)
     catalog.upsert_images([_image(C + 10, C, _unit(1, 0, 0, 0), model=OTHER_MODEL)])
