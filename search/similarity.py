@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -15,16 +17,26 @@ from core.errors import ServiceError
 from core.images import upload_decode
 from insights.boost import click_boost_active, similar_rerank
 from search.graph import graph_store
-from search.graph.base import ImageHit, ProductFilter
+from search.graph.base import GraphStore, ImageHit, ProductFilter
+from search.graph.catalog_shape import CatalogShape
 from search.serving import embedder_for, serving_model
 from search.similar_edges import product_vectors
 from search.versions import vectors_project
 
-# The index is asked for k * this many images first (a product has several images, and a deeper HNSW search
-# finds more of the true neighbours), then more while products are still missing. 32, measured on tuning
-# queries over 30k photo-like vectors with the unquantised index (docs/benchmarks.md): unfiltered recall@10
-# 0.929 (8), 0.950 (16), 0.966 (32) for ~1.3x the time of 16; it falls as the catalog grows.
+# The index is asked for k * over-fetch images first (a product has several images, and a deeper HNSW search
+# finds more of the true neighbours), then more while products are still missing. Unfiltered: 32, measured on
+# tuning queries over 30k photo-like vectors with the unquantised index (docs/benchmarks.md): recall@10 0.929
+# (8), 0.950 (16), 0.966 (32); it falls as the catalog grows.
 SEARCH_OVERFETCH = 32
+# A filter keeping a share s of the catalog gets over-fetch 32 * s, never under 8. The index walks its graph
+# until k images pass, scoring about k / s of them, so scaling k by s keeps a filtered search's walk (and time)
+# near the unfiltered one's; a narrower filter also leaves fewer images to rank, so its recall holds with less
+# (seed-99 tuning at 100k, 250k: price ~10% 0.986 and categories 1.000 at 8; at 100k in stock 0.980 at 16, and
+# price <= 90 0.969 at 16 as unfiltered 0.967). 8: three images per product, and a margin for the index's misses.
+SEARCH_MIN_OVERFETCH = 8
+# The filter's share comes from the store's catalog shape, recomputed at most this often (an estimate: a
+# shape minutes old sizes a search a little off, never changes what passes the filter).
+CATALOG_SHAPE_MAX_AGE_S = 300.0
 # Past this many candidates an exact scan of the filtered products is cheaper and never starves.
 SEARCH_MAX_FETCH = 4096
 # Category, price and stock are filtered inside the vector index (Neo4j 2026 SEARCH … WHERE), so nearly all
@@ -96,6 +108,31 @@ def _filtered_in_index(where: ProductFilter) -> bool:
     return any(v is not None for v in (where.category_slug, where.min_price, where.max_price, where.in_stock))
 
 
+def search_overfetch(share: float) -> int:
+    """Images asked of the vector index per product wanted, for a filter keeping `share` of the catalog."""
+    return min(SEARCH_OVERFETCH, max(SEARCH_MIN_OVERFETCH, math.ceil(SEARCH_OVERFETCH * share)))
+
+
+_shape_cache: weakref.WeakKeyDictionary[GraphStore, tuple[float, CatalogShape]] = weakref.WeakKeyDictionary()
+
+
+def catalog_shape_cached(store: GraphStore) -> CatalogShape:
+    cached = _shape_cache.get(store)
+    if cached is None or time.monotonic() - cached[0] > CATALOG_SHAPE_MAX_AGE_S:
+        cached = (time.monotonic(), store.catalog_shape())
+        _shape_cache[store] = cached
+    return cached[1]
+
+
+def catalog_shape_forget() -> None:
+    """Drop the kept shapes (after a bulk load, or in tests that rebuild the catalog)."""
+    _shape_cache.clear()
+
+
+def filter_share(store: GraphStore, where: ProductFilter) -> float:
+    return catalog_shape_cached(store).share(where) if _filtered_in_index(where) else 1.0
+
+
 def _nearest_product_hits(
     vector: Sequence[float], *, need: int, model: str, where: ProductFilter, min_score: float | None
 ) -> list[ImageHit]:
@@ -104,7 +141,8 @@ def _nearest_product_hits(
     exact scan of the filtered products when exclusions drop most candidates or the index would have to
     return too many."""
     store = graph_store()
-    fetch = need * SEARCH_OVERFETCH
+    overfetch = search_overfetch(filter_share(store, where))
+    fetch = need * overfetch
     while True:
         result = store.nearest_images_filtered(vector, k=fetch, model=model, where=where)
         best = _best_per_product(result.hits, min_score)
@@ -120,7 +158,7 @@ def _nearest_product_hits(
         passing = len(result.hits) / result.candidates
         selective = passing < SELECTIVE_FILTER_SHARE
         if not selective:
-            fetch = max(fetch * 2, math.ceil(need * SEARCH_OVERFETCH / passing))
+            fetch = max(fetch * 2, math.ceil(need * overfetch / passing))
         if selective or fetch > SEARCH_MAX_FETCH:
             return store.nearest_products_exact(vector, k=need, model=model, where=where, min_score=min_score)
 

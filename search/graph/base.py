@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from core.errors import ServiceError
 from core.filters import ProductFilter
+from search.graph.catalog_shape import CatalogShape
 
 
 class GraphUnavailable(ServiceError, RuntimeError):
@@ -208,6 +209,10 @@ class GraphStore(ABC):
     @abstractmethod
     def products(self) -> list[ProductRecord]:
         """Every product node with the properties it holds (compared with the catalog by check_graph)."""
+
+    @abstractmethod
+    def catalog_shape(self) -> CatalogShape:
+        """Products counted by category, stock and price bucket: what a filter's share is estimated from."""
 
     @abstractmethod
     def stats(self) -> GraphStats: ...

@@ -5,6 +5,7 @@ It keeps the contract the Neo4j store keeps (tests/search/graph/test_contract.py
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -23,6 +24,7 @@ from search.graph.base import (
     ProductRecord,
     SimilarEdge,
 )
+from search.graph.catalog_shape import CatalogShape, FilterCell, price_bucket
 
 
 class InMemoryGraphStore(GraphStore):
@@ -188,6 +190,13 @@ class InMemoryGraphStore(GraphStore):
 
     def products(self) -> list[ProductRecord]:
         return list(self.product_nodes.values())
+
+    def catalog_shape(self) -> CatalogShape:
+        cells = Counter(
+            (p.category_slug, p.in_stock, None if math.isnan(p.price) else price_bucket(p.price))
+            for p in self.product_nodes.values()
+        )
+        return CatalogShape.of(FilterCell(c, s, b, n) for (c, s, b), n in cells.items())
 
     def stats(self) -> GraphStats:
         serving = self.serving

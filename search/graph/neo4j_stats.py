@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from search.graph.base import GraphStats, ImageShape, ProductRecord
+from search.graph.catalog_shape import PRICE_BUCKETS_PER_OCTAVE, CatalogShape, FilterCell
 from search.graph.neo4j_connection import Neo4jConnection
 from search.graph.neo4j_schema import vector_index_name
 
@@ -18,6 +19,22 @@ class Neo4jStats:
             "p.in_stock ORDER BY p.product_id"
         )
         return [ProductRecord(*row) for row in rows]
+
+    def catalog_shape(self) -> CatalogShape:
+        # One pass over the products, aggregated in the server (a few hundred rows come back). Its cost is
+        # measured in docs/benchmarks.md; search/similarity.py keeps the result for minutes.
+        rows = self.db.read(
+            """
+            MATCH (p:Product)
+            RETURN p.category_slug, p.in_stock,
+                   CASE WHEN p.price IS NOT NULL
+                        THEN toInteger(floor(log(1.0 + CASE WHEN p.price > 0 THEN p.price ELSE 0.0 END) / log(2.0)
+                                             * $per_octave)) END AS bucket,
+                   count(*)
+            """,
+            per_octave=PRICE_BUCKETS_PER_OCTAVE,
+        )
+        return CatalogShape.of(FilterCell(c, s, b, n) for c, s, b, n in rows)
 
     def stats(self) -> GraphStats:
         """Counts for the serving model's images and edges."""

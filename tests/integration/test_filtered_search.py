@@ -16,7 +16,7 @@ from catalog.models import ProductImage
 from search.embeddings import vector_from_bytes
 from search.graph.base import ImageRecord, ProductFilter, ProductRecord
 from search.graph.neo4j_store import Neo4jGraphStore
-from search.similarity import _nearest_product_hits
+from search.similarity import _nearest_product_hits, catalog_shape_forget
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -63,6 +63,7 @@ def filtered_graph(neo4j_graph, demo_catalog, django_db_blocker):
             for i in range(len(rows))
         ]
     )
+    catalog_shape_forget()  # searches size their over-fetch by the filter's share of these products too
     yield {"vectors": vectors, "product_of_image": product_of_image, "products": products}
     neo4j_graph.delete_products(list(products))
     neo4j_graph.model_drop(MODEL)
@@ -82,6 +83,7 @@ FILTERS = {
     "none": ProductFilter(),
     "category": ProductFilter(category_slug="c2"),
     "price range": ProductFilter(min_price=10.0, max_price=20.0),
+    "broad price range": ProductFilter(max_price=45.0),  # ~90%: an over-fetch near the unfiltered one
     "in stock": ProductFilter(in_stock=True),
     "out of stock": ProductFilter(in_stock=False),
     "category and price": ProductFilter(category_slug="c1", max_price=30.0),

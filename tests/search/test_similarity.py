@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from search import similarity
 from search.graph.base import ImageRecord, ProductFilter
 from search.indexing import product_record
-from search.similarity import InvalidQuery, products_nearest, query_vector_compose
+from search.similarity import InvalidQuery, products_nearest, query_vector_compose, search_overfetch
 from tests.factories import product_make
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +93,53 @@ def test_a_filter_no_early_candidate_passes_falls_back_to_an_exact_scan(catalog)
     query = next(v for pid, v in catalog.values() if pid != only.pk)
     results = products_nearest(vector=query, k=3, where=ProductFilter(min_price=39))
     assert [m.product.pk for m in results] == [only.pk]
+
+
+@pytest.mark.parametrize(
+    ("share", "overfetch"),
+    [(1.0, 32), (0.9, 29), (0.5, 16), (0.25, 8), (0.1, 8), (0.0, 8)],
+)
+def test_over_fetch_scales_with_the_filters_share_between_8_and_32(share, overfetch):
+    assert search_overfetch(share) == overfetch
+
+
+@pytest.fixture
+def asked(catalog, memory_graph, monkeypatch):
+    """The k of each request to the index."""
+    similarity.catalog_shape_forget()
+    ks: list[int] = []
+    search = memory_graph.nearest_images_filtered
+
+    def spy(vector, *, k, model, where):
+        ks.append(k)
+        return search(vector, k=k, model=model, where=where)
+
+    monkeypatch.setattr(memory_graph, "nearest_images_filtered", spy)
+    yield ks
+    similarity.catalog_shape_forget()
+
+
+def test_the_index_is_asked_for_k_times_the_over_fetch_of_the_filters_share(catalog, asked):
+    query = next(iter(catalog.values()))[1]
+    for where, share in (
+        (ProductFilter(), 1.0),
+        (ProductFilter(category_slug="common"), 36 / 40),
+        (ProductFilter(category_slug="rare"), 4 / 40),
+    ):
+        asked.clear()
+        products_nearest(vector=query, k=2, where=where)
+        assert asked[0] == 2 * search_overfetch(share), where
+
+
+def test_the_catalog_shape_is_read_once_then_kept(catalog, asked, memory_graph, monkeypatch):
+    reads: list[int] = []
+    shape = memory_graph.catalog_shape
+    monkeypatch.setattr(memory_graph, "catalog_shape", lambda: reads.append(1) or shape())
+    query = next(iter(catalog.values()))[1]
+    for _ in range(3):
+        products_nearest(vector=query, k=2, where=ProductFilter(category_slug="rare"))
+    products_nearest(vector=query, k=2)  # no filter: no share needed
+    assert len(reads) == 1
+    similarity.catalog_shape_forget()
+    products_nearest(vector=query, k=2, where=ProductFilter(in_stock=True))
+    assert len(reads) == 2

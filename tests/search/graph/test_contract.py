@@ -14,6 +14,7 @@ import pytest
 
 from search.graph import graph_store
 from search.graph.base import GraphStore, ImageRecord, Neighbour, ProductFilter, ProductRecord
+from search.graph.catalog_shape import price_bucket
 from search.graph.memory import InMemoryGraphStore
 
 MODEL, OTHER_MODEL, RESIZED_MODEL = "contract_a", "contract_b", "contract_resized"
@@ -163,6 +164,28 @@ def test_filtered_nearest_images_are_the_k_nearest_passing_the_index_filters(
 ):
     result = catalog.nearest_images_filtered(_unit(1, 0, 0, 0), k=4, model=MODEL, where=where)
     assert _ids(result.hits) == expected and result.candidates == candidates
+
+
+def test_catalog_shape_counts_products_by_category_stock_and_price_bucket(store):
+    # Categories of this test's own: the Neo4j test server is shared.
+    store.upsert_products(
+        [
+            _product(A, category="shape_a", price=3.0),
+            _product(B, category="shape_a", price=3.1),  # the same bucket as 3.0
+            _product(C, category="shape_a", price=40.0, in_stock=False),
+            _product(D, category="shape_b", price=0.0),
+        ]
+    )
+    cells = {
+        (c.category_slug, c.in_stock, c.price_bucket): c.products
+        for c in store.catalog_shape().cells
+        if c.category_slug in ("shape_a", "shape_b")
+    }
+    assert cells == {
+        ("shape_a", True, price_bucket(3.0)): 2,
+        ("shape_a", False, price_bucket(40.0)): 1,
+        ("shape_b", True, 0): 1,
+    }
 
 
 def test_exact_scan_gives_each_products_best_image_above_min_score(catalog):
