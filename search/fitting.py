@@ -36,8 +36,8 @@ from search.projection import (
     projection_fit,
 )
 from search.serving import SWITCH_GRACE_S, serving_forget
-from search.similar_edges import EXACT_REBUILD_MAX_IMAGES, similar_rebuild_all, similar_rebuild_exact
-from search.versions import vectors_project, version_backbone, version_fit_id, versions_forget
+from search.similar_edges import similar_rebuild_stored
+from search.versions import version_backbone, version_fit_id, versions_forget
 
 ProgressFactory = Callable[[int, str, str], AbstractContextManager[Callable[[int], None]]]
 PROJECT_CHUNK = 500
@@ -202,32 +202,22 @@ def _version_build_and_switch(
     *, version: str, dimensions: int, backbone: str, progress: ProgressFactory, report: FitReport
 ) -> None:
     store = graph_store()
+    # Its vector index is built once, over all its vectors, after they are written (vector_index_rebuild).
+    store.ensure_schema(model=version, dimensions=dimensions, vector_index=False)
     ids = list(_embedded_images(backbone).order_by("pk").values_list("pk", flat=True))
     with progress(len(ids), f"Projecting into {version}", "img") as update:
         for start in range(0, len(ids), PROJECT_CHUNK):
             chunk = ids[start : start + PROJECT_CHUNK]
             images = list(ProductImage.objects.filter(pk__in=chunk).select_related("product__category"))
-            images_project(images, version=version)
+            images_project(images, version=version, schema_ready=True)
             report.images += len(images)
             update(len(chunk))
     with progress(1, f"Building the {version} vector index", "index") as update:
         store.vector_index_rebuild(model=version, dimensions=dimensions)
         update(1)
-    product_ids = sorted(set(_embedded_images(backbone).values_list("product_id", flat=True)))
-    with progress(len(product_ids), "Similar items", "product") as update:
-        if len(ids) <= EXACT_REBUILD_MAX_IMAGES:
-            rows = list(_embedded_images(backbone).values_list("product_id", "embedding"))
-            raw = np.stack([vector_from_bytes(bytes(e)) for _, e in rows])
-            report.products_linked = similar_rebuild_exact(
-                image_products=np.array([p for p, _ in rows]),
-                vectors=vectors_project(raw, version=version),
-                model=version,
-                progress=update,
-            )
-        else:
-            report.products_linked = similar_rebuild_all(
-                product_ids=product_ids, model=version, progress=update
-            )
+    rows = list(_embedded_images(backbone).values_list("product_id", "embedding"))
+    with progress(len({product for product, _ in rows}), "Similar items", "product") as update:
+        report.products_linked = similar_rebuild_stored(rows=rows, model=version, progress=update)
     store.serving_switch(version)
 
 

@@ -223,11 +223,13 @@ def schema_forget(model: str) -> None:
     _schema_ready_for.discard(model)
 
 
-def images_project(images: Sequence[ProductImage], *, version: str) -> None:
-    """The images' products and image nodes, vectors in `version`'s space, written in one round trip."""
+def images_project(images: Sequence[ProductImage], *, version: str, schema_ready: bool = False) -> None:
+    """The images' products and image nodes, vectors in `version`'s space, written in one round trip.
+    `schema_ready`: the caller made the version's constraints (a version being built, its index later)."""
     if not images:
         return
-    schema_ensure_once(model=version, dimensions=version_dimensions(version))
+    if not schema_ready:
+        schema_ensure_once(model=version, dimensions=version_dimensions(version))
     products = {image.product_id: image.product for image in images}
     raw = np.stack([vector_from_bytes(image.embedding) for image in images])
     vectors = vectors_project(raw, version=version)

@@ -20,7 +20,7 @@ from search.graph import graph_store
 from search.indexing import images_sync, schema_ensure_once, schema_forget
 from search.models import FitStatus, ProjectionFit
 from search.serving import SWITCH_GRACE_S, serving_forget
-from search.similar_edges import similar_rebuild_all
+from search.similar_edges import similar_rebuild_stored
 from search.versions import version_backbone, version_dimensions, version_fit_id
 
 # Images saved while a pass runs are picked up by the next; after this many the switch goes ahead and
@@ -81,15 +81,13 @@ def backbone_reembed(*, everything: bool = False, progress: ProgressFactory) -> 
         with progress(1, f"Building the {target} vector index", "index") as update:
             store.vector_index_rebuild(model=target, dimensions=version_dimensions(target))
             update(1)
-    product_ids = sorted(
-        set(
-            ProductImage.objects.filter(
-                embedding_model=embedder.name, sync_status=SyncStatus.SYNCED
-            ).values_list("product_id", flat=True)
+    rows = list(
+        ProductImage.objects.filter(embedding_model=embedder.name, sync_status=SyncStatus.SYNCED).values_list(
+            "product_id", "embedding"
         )
     )
-    with progress(len(product_ids), "Similar items", "product") as update:
-        report.products_linked = similar_rebuild_all(product_ids=product_ids, model=target, progress=update)
+    with progress(len({product for product, _ in rows}), "Similar items", "product") as update:
+        report.products_linked = similar_rebuild_stored(rows=rows, model=target, progress=update)
     if report.previous_model != target:
         store.serving_switch(target)
         served_fits = ProjectionFit.objects.filter(status=FitStatus.SERVED)

@@ -2,13 +2,14 @@
 
 A product's neighbours are the products of its images' nearest images, scored by the best image pair
 (cosine), kept when score >= LOOKALIKE_SIMILAR_MIN_SCORE, best LOOKALIKE_SIMILAR_K first. Never all pairs,
-except when a new projection fit rebuilds every list of a catalog of up to EXACT_REBUILD_MAX_IMAGES images
-(`similar_lists_exact`): there one block of NumPy products replaces an index query per image.
+except when every list of a version is rebuilt (a projection fit, `rebuild_similarity`, `reembed`) for a
+catalog of up to EXACT_REBUILD_MAX_IMAGES images (`similar_rebuild_stored`): there blocks of NumPy products
+over the stored raw vectors replace an index query per image.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 from django.conf import settings
@@ -26,6 +27,9 @@ OVERFETCH_PER_PRODUCT = 4
 # (benchmarks/projection_fit_time.py). Above it, the cost grows with the square: per-product index queries.
 EXACT_REBUILD_MAX_IMAGES = 20_000
 EXACT_BLOCK_ROWS = 1024
+# Products' lists per write in a full rebuild: one write per product cost ~14 ms each at 10k images (a round
+# trip and a commit), 4 s of a 45 s fit and switch (docs/benchmarks.md).
+REPLACE_CHUNK = 500
 
 
 def product_vectors(product_id: int, model: str) -> list:
@@ -125,8 +129,30 @@ def similar_rebuild_exact(
         image_products, vectors, k=settings.LOOKALIKE_SIMILAR_K, min_score=version_similar_min_score(model)
     )
     store = graph_store()
-    for product_id, neighbours in lists.items():
-        store.similar_replace(product_id, neighbours, model=model)
+    product_ids = list(lists)
+    for start in range(0, len(product_ids), REPLACE_CHUNK):
+        chunk = product_ids[start : start + REPLACE_CHUNK]
+        store.similar_replace_many({product_id: lists[product_id] for product_id in chunk}, model=model)
         if progress:
-            progress(1)
+            progress(len(chunk))
     return len(lists)
+
+
+def similar_rebuild_stored(
+    *,
+    rows: Sequence[tuple[int, bytes | memoryview | None]],
+    model: str,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Every product's SIMILAR_TO list in version `model`, from the stored raw vectors of all its images
+    (`rows`: product id, embedding): exactly in NumPy up to EXACT_REBUILD_MAX_IMAGES images of the
+    configured backbone, else through the vector index (another backbone's vectors are read from the graph)."""
+    products = np.array([product for product, _ in rows], dtype=np.int64)
+    if version_backbone(model) != settings.LOOKALIKE_BACKBONE or len(rows) > EXACT_REBUILD_MAX_IMAGES:
+        return similar_rebuild_all(product_ids=sorted(set(products.tolist())), model=model, progress=progress)
+    if not rows:
+        return 0
+    raw = np.stack([vector_from_bytes(embedding) for _, embedding in rows])
+    return similar_rebuild_exact(
+        image_products=products, vectors=vectors_project(raw, version=model), model=model, progress=progress
+    )

@@ -6,7 +6,7 @@ Scores crossing this interface are always cosine similarities in [-1, 1], whatev
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from core.errors import ServiceError
@@ -86,9 +86,10 @@ class GraphStore(ABC):
     beside the one being served and switched to at once (`serving_switch`): searches never mix vectors."""
 
     @abstractmethod
-    def ensure_schema(self, *, model: str, dimensions: int) -> None:
+    def ensure_schema(self, *, model: str, dimensions: int, vector_index: bool = True) -> None:
         """Constraints and the model's vector index, recreated if its dimensions differ; waits until online.
-        The first model given to an empty graph becomes the serving one."""
+        The first model given to an empty graph becomes the serving one. `vector_index=False`: constraints
+        only, for a version whose index `vector_index_rebuild` builds once all its vectors are written."""
 
     @abstractmethod
     def vector_index_rebuild(self, *, model: str, dimensions: int, even_if_served: bool = False) -> None:
@@ -182,6 +183,11 @@ class GraphStore(ABC):
     @abstractmethod
     def similar_replace(self, product_id: int, neighbours: Sequence[Neighbour], *, model: str) -> None:
         """Make `neighbours` the product's whole outgoing SIMILAR_TO list for `model`."""
+
+    def similar_replace_many(self, lists: Mapping[int, Sequence[Neighbour]], *, model: str) -> None:
+        """`similar_replace` for each product of `lists`; stores that can, in one round trip."""
+        for product_id, neighbours in lists.items():
+            self.similar_replace(product_id, neighbours, model=model)
 
     @abstractmethod
     def similar_offer(

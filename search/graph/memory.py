@@ -39,7 +39,7 @@ class InMemoryGraphStore(GraphStore):
     def from_settings(cls, settings: Any) -> InMemoryGraphStore:
         return cls()
 
-    def ensure_schema(self, *, model: str, dimensions: int) -> None:
+    def ensure_schema(self, *, model: str, dimensions: int, vector_index: bool = True) -> None:
         # Like a recreated vector index: vectors of the old size stay on their nodes (check_graph reports
         # them) but no search finds them.
         self.dimensions[model] = dimensions

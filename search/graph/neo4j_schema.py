@@ -60,7 +60,7 @@ class Neo4jSchema:
     index_config: dict[str, Any]
     _index_exact: dict[str, bool]
 
-    def ensure_schema(self, *, model: str, dimensions: int) -> None:
+    def ensure_schema(self, *, model: str, dimensions: int, vector_index: bool = True) -> None:
         self.db.write(
             "CREATE CONSTRAINT product_product_id IF NOT EXISTS FOR (p:Product) REQUIRE p.product_id IS UNIQUE"
         )
@@ -70,6 +70,11 @@ class Neo4jSchema:
             f"CREATE CONSTRAINT {model_label(model)}_image_id IF NOT EXISTS "
             f"FOR (i:{model_label(model)}) REQUIRE i.image_id IS UNIQUE"
         )
+        if vector_index:
+            self._vector_index_ensure(model=model, dimensions=dimensions)
+        self.db.write("MERGE (s:IndexState {key: 'serving'}) ON CREATE SET s.model = $model", model=model)
+
+    def _vector_index_ensure(self, *, model: str, dimensions: int) -> None:
         existing = self.db.read(
             "SHOW INDEXES YIELD name, options, properties WHERE name = $name RETURN options, properties",
             name=vector_index_name(model),
@@ -85,7 +90,6 @@ class Neo4jSchema:
                 )
                 self.db.write(f"DROP INDEX {vector_index_name(model)}")
         self._vector_index_create(model=model, dimensions=dimensions)
-        self.db.write("MERGE (s:IndexState {key: 'serving'}) ON CREATE SET s.model = $model", model=model)
 
     def _vector_index_create(self, *, model: str, dimensions: int) -> None:
         self._index_exact.pop(model, None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from search.graph.base import Neighbour, ProductFilter, SimilarEdge
 from search.graph.neo4j_connection import Neo4jConnection, float32_vector
@@ -54,6 +54,30 @@ class Neo4jSimilarItems:
             """,
             product_id=product_id,
             neighbours=[vars(n) for n in neighbours],
+            model=model,
+        )
+
+    def similar_replace_many(self, lists: Mapping[int, Sequence[Neighbour]], *, model: str) -> None:
+        """`similar_replace` for many products in one write (a version's full rebuild: one round trip and one
+        commit per chunk instead of per product)."""
+        self.db.write(
+            """
+            UNWIND $lists AS list
+            MATCH (p:Product {product_id: list.product_id})
+            CALL (p) {
+                OPTIONAL MATCH (p)-[old:SIMILAR_TO]->() WHERE old.model = $model OR old.model IS NULL
+                DELETE old
+            }
+            WITH p, list
+            UNWIND list.neighbours AS n
+            MATCH (q:Product {product_id: n.product_id})
+            MERGE (p)-[r:SIMILAR_TO {model: $model}]->(q)
+            SET r.score = n.score
+            """,
+            lists=[
+                {"product_id": product_id, "neighbours": [vars(n) for n in neighbours]}
+                for product_id, neighbours in lists.items()
+            ],
             model=model,
         )
 

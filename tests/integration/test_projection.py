@@ -9,6 +9,7 @@ import io
 
 import numpy as np
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
@@ -19,8 +20,9 @@ from search.embeddings import embedder_get, image_decode, vector_from_bytes
 from search.fitting import projection_fit_create
 from search.indexing import images_project, images_sync
 from search.models import FitStatus, ProjectionFit
+from search.similar_edges import similar_lists_exact
 from search.similarity import product_similar_list, search_by_image
-from search.versions import vectors_project, versions_indexed
+from search.versions import vectors_project, version_similar_min_score, versions_indexed
 from tests.integration.graph_cypher import cypher
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -31,6 +33,12 @@ QUERY_STEP = 60  # every 60th held-out shop photo: ~40 queries
 def _command(*args: str) -> str:
     out = io.StringIO()
     call_command("fit_projection", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def _rebuild_similarity() -> str:
+    out = io.StringIO()
+    call_command("rebuild_similarity", stdout=out, stderr=io.StringIO())
     return out.getvalue()
 
 
@@ -112,6 +120,22 @@ def test_fit_serves_projected_vectors_everywhere_and_matches_numpy(
         for match in similar[:3]:
             theirs = vectors[products == match.product.pk]
             assert match.score == pytest.approx(float((mine @ theirs.T).max()), abs=1e-3)
+        # every list the fit wrote (batched writes) is the exact NumPy list; so is `rebuild_similarity`'s,
+        # which rebuilds the served version's lists, not the raw backbone's
+        exact = similar_lists_exact(
+            products,
+            vectors,
+            k=settings.LOOKALIKE_SIMILAR_K,
+            min_score=version_similar_min_score(fit.version),
+        )
+        for rebuilt in (False, True):
+            if rebuilt:
+                assert fit.version in _rebuild_similarity()
+            assert _edge_models() == {fit.version}
+            for product_id, neighbours in exact.items():
+                listed = neo4j_graph.similar_list(product_id, limit=50, model=fit.version)
+                assert [n.product_id for n in listed] == [n.product_id for n in neighbours]
+                assert [n.score for n in listed] == pytest.approx([n.score for n in neighbours], abs=1e-5)
         image = ProductImage.objects.filter(product_id=carrots).first()
         duplicates = image_near_duplicates(image.pk, threshold=-1.0)
         assert duplicates

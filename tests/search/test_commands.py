@@ -33,7 +33,7 @@ def test_interrupted_commands_exit_130_with_a_resume_hint(memory_graph, grocery_
         raise KeyboardInterrupt
 
     monkeypatch.setattr("search.management.commands.sync_graph.images_sync", ctrl_c)
-    monkeypatch.setattr("search.management.commands.rebuild_similarity.similar_rebuild_all", ctrl_c)
+    monkeypatch.setattr("search.management.commands.rebuild_similarity.similar_rebuild_stored", ctrl_c)
     with pytest.raises(CommandError, match=INTERRUPTED[:30]) as raised:
         call_command(command)
     assert raised.value.returncode == 130
