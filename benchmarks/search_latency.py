@@ -29,6 +29,7 @@ os.environ.setdefault("LOOKALIKE_NEO4J_INSTANCE", "bench")
 os.environ.setdefault("DJANGO_DEBUG", "1")
 django.setup()
 
+import search.filter_share  # noqa: E402
 import search.similarity  # noqa: E402
 from search.graph import ImageRecord, ProductRecord, graph_store  # noqa: E402
 from search.graph.base import ProductFilter  # noqa: E402
@@ -298,7 +299,7 @@ def run(images: int, args: argparse.Namespace, rng: np.random.Generator) -> list
         compare_s = compare_index_build(json.loads(args.compare_index))
         print(f"compare index {args.compare_index} built in {compare_s:.0f} s", file=sys.stderr, flush=True)
         variants[f" (B: {args.compare_index}, built in {compare_s:.0f} s)"] = MODEL_B
-    search.similarity.catalog_shape_forget()  # the graph was just refilled
+    search.filter_share.catalog_shape_forget()  # the graph was just refilled
     shape_took, _ = timed(lambda _: store.catalog_shape(), range(5))
     print(
         f"catalog shape (filter shares): {store.catalog_shape().products:,} products, "
@@ -315,7 +316,7 @@ def run(images: int, args: argparse.Namespace, rng: np.random.Generator) -> list
     baseline_p50: dict[str, float] = {}
     for name, where in FILTERS.items():
         allowed = np.array([where.matches(p) for p in products])
-        share = search.similarity.filter_share(store, where)
+        share = search.filter_share.filter_share(store, where)
         overfetch = search.similarity.search_overfetch(share)
         exact = [exact_products(vectors, product_ids, q, allowed) for q in queries]
         variant_took: dict[str, list[float]] = {v: [] for v in variants}

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -16,9 +14,9 @@ from catalog.selectors import products_by_ids_in_order
 from core.errors import ServiceError
 from core.images import upload_decode
 from insights.boost import click_boost_active, similar_rerank
+from search.filter_share import filter_share
 from search.graph import graph_store
-from search.graph.base import GraphStore, ImageHit, ProductFilter
-from search.graph.catalog_shape import CatalogShape
+from search.graph.base import ImageHit, ProductFilter
 from search.serving import embedder_for, serving_model
 from search.similar_edges import product_vectors
 from search.versions import vectors_project
@@ -34,9 +32,6 @@ SEARCH_OVERFETCH = 32
 # (seed-99 tuning at 100k, 250k: price ~10% 0.986 and categories 1.000 at 8; at 100k in stock 0.980 at 16, and
 # price <= 90 0.969 at 16 as unfiltered 0.967). 8: three images per product, and a margin for the index's misses.
 SEARCH_MIN_OVERFETCH = 8
-# The filter's share comes from the store's catalog shape, recomputed at most this often (an estimate: a
-# shape minutes old sizes a search a little off, never changes what passes the filter).
-CATALOG_SHAPE_MAX_AGE_S = 300.0
 # Past this many candidates an exact scan of the filtered products is cheaper and never starves.
 SEARCH_MAX_FETCH = 4096
 # Category, price and stock are filtered inside the vector index (Neo4j 2026 SEARCH … WHERE), so nearly all
@@ -111,26 +106,6 @@ def _filtered_in_index(where: ProductFilter) -> bool:
 def search_overfetch(share: float) -> int:
     """Images asked of the vector index per product wanted, for a filter keeping `share` of the catalog."""
     return min(SEARCH_OVERFETCH, max(SEARCH_MIN_OVERFETCH, math.ceil(SEARCH_OVERFETCH * share)))
-
-
-_shape_cache: weakref.WeakKeyDictionary[GraphStore, tuple[float, CatalogShape]] = weakref.WeakKeyDictionary()
-
-
-def catalog_shape_cached(store: GraphStore) -> CatalogShape:
-    cached = _shape_cache.get(store)
-    if cached is None or time.monotonic() - cached[0] > CATALOG_SHAPE_MAX_AGE_S:
-        cached = (time.monotonic(), store.catalog_shape())
-        _shape_cache[store] = cached
-    return cached[1]
-
-
-def catalog_shape_forget() -> None:
-    """Drop the kept shapes (after a bulk load, or in tests that rebuild the catalog)."""
-    _shape_cache.clear()
-
-
-def filter_share(store: GraphStore, where: ProductFilter) -> float:
-    return catalog_shape_cached(store).share(where) if _filtered_in_index(where) else 1.0
 
 
 def _nearest_product_hits(

@@ -14,9 +14,10 @@ from django.test import override_settings
 
 from catalog.models import ProductImage
 from search.embeddings import vector_from_bytes
+from search.filter_share import catalog_shape_forget
 from search.graph.base import ImageRecord, ProductFilter, ProductRecord
 from search.graph.neo4j_store import Neo4jGraphStore
-from search.similarity import _nearest_product_hits, catalog_shape_forget
+from search.similarity import _nearest_product_hits
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from search import similarity
+from search.filter_share import catalog_shape_forget
 from search.graph.base import ImageRecord, ProductFilter
 from search.indexing import product_record
 from search.similarity import InvalidQuery, products_nearest, query_vector_compose, search_overfetch
@@ -106,7 +106,7 @@ def test_over_fetch_scales_with_the_filters_share_between_8_and_32(share, overfe
 @pytest.fixture
 def asked(catalog, memory_graph, monkeypatch):
     """The k of each request to the index."""
-    similarity.catalog_shape_forget()
+    catalog_shape_forget()
     ks: list[int] = []
     search = memory_graph.nearest_images_filtered
 
@@ -116,7 +116,7 @@ def asked(catalog, memory_graph, monkeypatch):
 
     monkeypatch.setattr(memory_graph, "nearest_images_filtered", spy)
     yield ks
-    similarity.catalog_shape_forget()
+    catalog_shape_forget()
 
 
 def test_the_index_is_asked_for_k_times_the_over_fetch_of_the_filters_share(catalog, asked):
@@ -129,17 +129,3 @@ def test_the_index_is_asked_for_k_times_the_over_fetch_of_the_filters_share(cata
         asked.clear()
         products_nearest(vector=query, k=2, where=where)
         assert asked[0] == 2 * search_overfetch(share), where
-
-
-def test_the_catalog_shape_is_read_once_then_kept(catalog, asked, memory_graph, monkeypatch):
-    reads: list[int] = []
-    shape = memory_graph.catalog_shape
-    monkeypatch.setattr(memory_graph, "catalog_shape", lambda: reads.append(1) or shape())
-    query = next(iter(catalog.values()))[1]
-    for _ in range(3):
-        products_nearest(vector=query, k=2, where=ProductFilter(category_slug="rare"))
-    products_nearest(vector=query, k=2)  # no filter: no share needed
-    assert len(reads) == 1
-    similarity.catalog_shape_forget()
-    products_nearest(vector=query, k=2, where=ProductFilter(in_stock=True))
-    assert len(reads) == 2
