@@ -9,12 +9,15 @@ takes the overlapping part of a bucket pro rata. An estimate only: it never deci
 from __future__ import annotations
 
 import math
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from core.filters import ProductFilter
 
 PRICE_BUCKETS_PER_OCTAVE = 8
+_ANY_CATEGORY = object()  # not None: products without a category (bare nodes) are a group of their own
 
 
 def price_bucket(price: float) -> int:
@@ -63,15 +66,25 @@ class CatalogShape:
     def products(self) -> int:
         return sum(cell.products for cell in self.cells)
 
+    @cached_property
+    def _by_category(self) -> dict[object, Counter[tuple[bool | None, int | None]]]:
+        # Products per (stock, price bucket), for each category and for _ANY_CATEGORY: a search's share() then
+        # adds up ~100 cells, not the ~2,000 of a 20-category shop (0.5 ms per search before).
+        groups: dict[object, Counter[tuple[bool | None, int | None]]] = defaultdict(Counter)
+        for cell in self.cells:
+            for category in (cell.category_slug, _ANY_CATEGORY):
+                groups[category][(cell.in_stock, cell.price_bucket)] += cell.products
+        return groups
+
     def share(self, where: ProductFilter) -> float:
         """The estimated share of products passing the filter's category, price and stock (exclusions
         ignored). An empty catalog says 1.0: knowing nothing, assume the filter keeps everything."""
         if not self.products:
             return 1.0
+        category = _ANY_CATEGORY if where.category_slug is None else where.category_slug
         kept = sum(
-            cell.products * _price_share(cell.price_bucket, where)
-            for cell in self.cells
-            if (where.category_slug is None or cell.category_slug == where.category_slug)
-            and (where.in_stock is None or cell.in_stock == where.in_stock)
+            products * _price_share(bucket, where)
+            for (in_stock, bucket), products in self._by_category.get(category, Counter()).items()
+            if where.in_stock is None or in_stock == where.in_stock
         )
         return min(kept / self.products, 1.0)

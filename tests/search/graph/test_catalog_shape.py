@@ -63,3 +63,10 @@ def test_products_without_a_price_pass_no_price_range():
     shape = CatalogShape.of([FilterCell("c", True, None, 2), FilterCell("c", True, price_bucket(5.0), 2)])
     assert shape.share(ProductFilter(category_slug="c")) == 1.0
     assert shape.share(ProductFilter(max_price=100)) == pytest.approx(0.5)
+
+
+def test_products_without_a_category_count_for_any_category_only():
+    shape = CatalogShape.of([FilterCell(None, None, None, 2), FilterCell("c", True, price_bucket(5.0), 2)])
+    assert shape.share(ProductFilter()) == 1.0
+    assert shape.share(ProductFilter(category_slug="c")) == pytest.approx(0.5)
+    assert shape.share(ProductFilter(in_stock=True)) == pytest.approx(0.5)
