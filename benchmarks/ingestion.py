@@ -361,11 +361,12 @@ def main() -> None:
         layout = model_alone_rate(
             sample, processes=workers, threads=max(args.threads // workers, 1), batch=DEFAULT_BATCH_SIZE
         )
-        alike, forward = layout["photos"], layout["forward"]
+        alike, in_turn, forward = layout["photos"], layout["photos_in_turn"], layout["forward"]
         print(
             f"  model alone, {workers} process(es) x {max(args.threads // workers, 1)} thread(s), batch "
             f"{DEFAULT_BATCH_SIZE}: on the photos (read, decode, preprocess, forward) {alike['rate']:.1f} "
-            f"images/s, {alike['cpu_ms_per_image']:.0f} ms CPU per image; forward only {forward['rate']:.1f} "
+            f"images/s, {alike['cpu_ms_per_image']:.0f} ms CPU per image; the same in turn, no decode-ahead "
+            f"thread, {in_turn['rate']:.1f} images/s, {in_turn['cpu_ms_per_image']:.0f} ms; forward only {forward['rate']:.1f} "
             f"images/s, {forward['cpu_ms_per_image']:.0f} ms; load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )

@@ -9,6 +9,8 @@ are compared with 2 workers × 1 thread, and 1 × 2 with 1 × 2:
   forward passes, with the next photos read, decoded and preprocessed in a background thread while the model
   runs (`search.ingest.decode_ahead`, as the workers do). This is "the model alone on the same photos": what
   a worker would do if it had no queue, no database and no graph to write to.
+- **on the photos, in turn**: the same without the background thread (each batch read, decoded and
+  preprocessed, then the model): shows what the thread costs or gains beside the model.
 - **forward only**: the forward passes on tensors decoded and preprocessed beforehand (not timed), the
   model's own ceiling.
 
@@ -26,7 +28,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MEASURES = ("photos", "forward")
+MEASURES = ("photos", "photos_in_turn", "forward")
 MAX_PIXELS = 40_000_000
 
 
@@ -66,6 +68,10 @@ def child(photos: list[Path], *, threads: int, batch: int) -> None:
     tensors = [tensor_of(p) for p in photos]
     batches = [torch.stack(tensors[i : i + batch]) for i in range(0, len(tensors), batch)]
 
+    def photos_in_turn() -> int:  # no decode-ahead thread: read, decode, preprocess, then the model, in turn
+        tensors = map(tensor_of, photos)
+        return sum(len(vectors) for vectors in embedder.embed_preprocessed(tensors, batch_size=batch))
+
     def forward_only() -> int:
         for tensor in batches:
             embedder.model(tensor)
@@ -74,7 +80,8 @@ def child(photos: list[Path], *, threads: int, batch: int) -> None:
     with torch.inference_mode():
         embedder.model(batches[0])  # warm-up
         for measure in MEASURES:
-            result = _timed(on_photos if measure == "photos" else forward_only)
+            run = {"photos": on_photos, "photos_in_turn": photos_in_turn, "forward": forward_only}[measure]
+            result = _timed(run)
             print(json.dumps({"measure": measure, **result}), flush=True)
 
 
@@ -87,7 +94,7 @@ def _rate(results: list[dict]) -> dict[str, float]:
 def model_alone_rate(
     photos: list[Path], *, processes: int, threads: int, batch: int
 ) -> dict[str, dict[str, float]]:
-    """{"photos" | "forward": {"rate": images/s of all processes together, "cpu_ms_per_image": their CPU}}."""
+    """{"photos" | "photos_in_turn" | "forward": {"rate": images/s of all processes together, "cpu_ms_per_image": their CPU}}."""
     command = [sys.executable, "-m", "benchmarks.model_alone", "--child", "--threads", str(threads)]
     running = [
         subprocess.Popen(
