@@ -2,7 +2,7 @@
 them), against the identity and the whitening, on the held-out splits of benchmarks/retrieval_splits.py.
 
     .venv/bin/python -m benchmarks.head_training [--dataset DIR] [--seeds 0,1,2] [--splits all,three,iconic,unseen]
-        [--fits identity,whitening,whitening+views,head+views] [--tune]
+        [--fits identity,whitening,whitening+views,head+views] [--query-flip] [--tune]
 
 Inputs are cached: the photos' raw embeddings (benchmarks/embedding_cache.py) and embeddings of augmented
 views of every photo (benchmarks/augmented_views.py, made once with the real CNN). A fit only ever sees its
@@ -24,12 +24,14 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import torch
 
 from benchmarks._setup import arguments_with_dataset
 from benchmarks.embedding_cache import CACHE_DIR, embeddings_cache
+from benchmarks.mirror_views import mirrored_load, queries_ordered
 from benchmarks.retrieval_splits import Photos, Split, metrics, splits
 from search.head import HeadSettings, head_train
 from search.projection import Projection, projection_fit
@@ -104,7 +106,10 @@ def table(
     chosen: dict[str, Fit],
     seeds: list[int],
     wanted: list[str],
+    *,
+    flip_seeds: frozenset[int] = frozenset(),
 ) -> None:
+    """On `flip_seeds`, each fit is also scored with flip-averaged queries (the catalog as stored)."""
     print(
         "| split | fit | seed | P@1 | top-5 | coarse P@1 | strip | fit s |\n|---|---|---|---|---|---|---|---|"
     )
@@ -121,11 +126,13 @@ def table(
                     print(f"| {split.name} | {name} | {seed} | {exc} |", flush=True)
                     continue
                 fit_s = time.perf_counter() - started
-                row = metrics(photos, split, projection)
-                values = np.array([*row.values(), fit_s])
-                totals.setdefault((split.name, name), []).append(values)
-                cells = " | ".join(f"{v:.3f}" for v in values[:-1])
-                print(f"| {split.name} | {name} | {seed} | {cells} | {fit_s:.1f} |", flush=True)
+                for flipped in (False, True) if seed in flip_seeds else (False,):
+                    label = f"{name}+query flip" if flipped else name
+                    row = metrics(photos, split, projection, query_flip=flipped)
+                    values = np.array([*row.values(), fit_s])
+                    totals.setdefault((split.name, label), []).append(values)
+                    cells = " | ".join(f"{v:.3f}" for v in values[:-1])
+                    print(f"| {split.name} | {label} | {seed} | {cells} | {fit_s:.1f} |", flush=True)
     print(f"\nmean of seeds {seeds} (n: seeds with the fit)\n")
     print("| split | fit | n | P@1 | top-5 | coarse P@1 | strip | fit s |\n|---|---|---|---|---|---|---|---|")
     for (split_name, name), rows in totals.items():
@@ -183,6 +190,11 @@ def main() -> None:
     parser.add_argument("--decay", type=float, default=HeadSettings.decay)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--max-views", type=int, default=0, help="use at most this many view slots (0: all)")
+    parser.add_argument(
+        "--query-flip",
+        action="store_true",
+        help="also score each fit with flip-averaged queries (seeds with benchmarks.mirror_views done)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -199,7 +211,16 @@ def main() -> None:
     )
     available = fits(settings)
     chosen = {name: available[name] for name in args.fits.split(",")}
-    table(photos, views, done, chosen, [int(s) for s in args.seeds.split(",")], wanted)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    flip_seeds: frozenset[int] = frozenset()
+    if args.query_flip:
+        mirrored, mirrored_done = mirrored_load(args.dataset, args.backbone, photos)
+        photos = replace(
+            photos, flipped=np.where(mirrored_done[:, None], mirrored, photos.plain), has_flips=True
+        )
+        flip_seeds = frozenset(s for s in seeds if mirrored_done[queries_ordered(photos, [s])].all())
+        print(f"query flip on seeds {sorted(flip_seeds)} (their queries' mirror images are embedded)")
+    table(photos, views, done, chosen, seeds, wanted, flip_seeds=flip_seeds)
 
 
 if __name__ == "__main__":

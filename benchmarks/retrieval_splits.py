@@ -94,12 +94,17 @@ def _best_per_product(scores: np.ndarray, image_products: np.ndarray, n_products
 
 
 def metrics(
-    photos: Photos, split: Split, projection: Projection | None, *, flip: bool = False
+    photos: Photos,
+    split: Split,
+    projection: Projection | None,
+    *,
+    flip: bool = False,
+    query_flip: bool = False,
 ) -> dict[str, float]:
-    """First-result rate, top-5 and the similar-items strip's share of the product's coarse class."""
-    vectors = photos.vectors(flip=flip)
-    catalog = project(vectors[split.catalog], projection)
-    queries = project(vectors[split.scored], projection)
+    """First-result rate, top-5 and the similar-items strip's share of the product's coarse class.
+    `flip`: catalog and queries flip-averaged; `query_flip`: the queries only (the catalog as stored)."""
+    catalog = project(photos.vectors(flip=flip)[split.catalog], projection)
+    queries = project(photos.vectors(flip=flip or query_flip)[split.scored], projection)
     n_products = int(photos.product.max()) + 1
     catalog_products = photos.product[split.catalog]
     ranked = np.argsort(-_best_per_product(queries @ catalog.T, catalog_products, n_products), axis=1)
