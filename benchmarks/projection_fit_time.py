@@ -1,7 +1,7 @@
 """Time to fit and switch the catalog projection on a large catalog, from stored raw embeddings (no CNN).
 
     LOOKALIKE_NEO4J_INSTANCE=bench .venv/bin/python -m benchmarks.projection_fit_time [--images 10000]
-        [--fit-only [--views 1] [--head]]
+        [--views 1] [--head] [--fit-only]
 
 The catalog is made from the cached embeddings of the grocery photos (benchmarks/embedding_cache.py),
 copied until it holds `--images` images: copy 0 is the photos as they are, copy c ≥ 1 makes new products
@@ -9,16 +9,19 @@ copied until it holds `--images` images: copy 0 is the photos as they are, copy 
 dimension, cosine ≈ 0.98 to the original), renormalised, so products keep their within-product spread
 and stay distinct. The identity version is written first as indexing would (its SIMILAR_TO exactly in
 NumPy, as a fit writes it: one index query per image takes longer here than the target; not timed), then
-`projection_refit` is timed: fit, re-project every image into the new version, build its vector index,
-SIMILAR_TO for every product, the switch, and dropping the old version (after the switch grace).
+`projection_refit` is timed (the app's default fit, a trained head on the whitening; `--no-head` the whitening
+alone; `--views N` adds augmented views, embedded by the CNN unless cached): fit, re-project every image into the
+new version, build its vector index, SIMILAR_TO for every product, the switch, and dropping the old version
+(after the switch grace).
 
-`--fit-only`: only `projection_fit_create` (no graph build), the default whitening and then with the asked
---views (augmented views embedded by the CNN from the photo files) and --head (search/head.py), each with its
-CNN seconds; and the query-side cost, projecting one query vector (median of 2,000).
+`--fit-only`: only `projection_fit_create` (no graph build), the whitening and then with the asked --views
+(augmented views embedded by the CNN from the photo files) and --head (search/head.py), each with its CNN
+seconds; and the query-side cost, projecting one query vector (median of 2,000).
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -81,7 +84,7 @@ def fit_only(images: int, products: int, *, views: int, head: bool) -> None:
     print(f"\n{images} images, {products} products, torch threads {torch.get_num_threads()}\n")
     print("| fit | fit s | of which CNN over views s | query projection µs (median) |\n|---|---|---|---|")
     for label, options in (
-        ("whitening", {}),
+        ("whitening", {"head": False}),
         (f"views {views}, head {head}", {"views": views, "head": head}),
     ):
         fit = fitting.projection_fit_create(progress=timed_stages_none, **options)  # type: ignore[arg-type]
@@ -114,7 +117,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=10_000)
     parser.add_argument("--fit-only", action="store_true")
     parser.add_argument("--views", type=int, default=0)
-    parser.add_argument("--head", action="store_true")
+    parser.add_argument("--head", action=argparse.BooleanOptionalAction, default=fitting.DEFAULT_HEAD)
     args = parser.parse_args()
     database_migrate()
     cache = embeddings_cache(args.dataset, settings.LOOKALIKE_BACKBONE)
@@ -138,7 +141,7 @@ def main() -> None:
     fitting.graph_store().__class__.serving_switch = serving_switch_timed  # type: ignore[method-assign]
     with timed_stages(stages) as factory:
         started = time.perf_counter()
-        report = fitting.projection_refit(progress=factory)
+        report = fitting.projection_refit(progress=factory, views=args.views, head=args.head)
         total_s = time.perf_counter() - started
     fit = report.fit
     assert fit is not None
@@ -152,7 +155,11 @@ def main() -> None:
         f"| switch → old version dropped (incl. {SWITCH_GRACE_S:.0f} s grace) | {total_s - (switched_at[0] - started):.1f} |"
     )
     print(f"| total | {total_s:.1f} |")
-    print(f"\nfit {fit.version}: grouping {fit.grouping}, {fit.dimensions} dims, {fit.groups} groups")
+    print(
+        f"\nfit {fit.version}: grouping {fit.grouping}, {fit.dimensions} dims, {fit.groups} groups, "
+        f"head epochs {fit.head_epochs}, views {fit.views} ({fit.views_seconds:.1f} s CNN), "
+        f"torch threads {torch.get_num_threads()}"
+    )
 
 
 if __name__ == "__main__":

@@ -48,3 +48,25 @@ class ProjectionFit(models.Model):
     @property
     def version(self) -> str:
         return f"{self.backbone}__p{self.pk}"
+
+
+class ViewEmbedding(models.Model):
+    """An augmented view's raw backbone vector (search/augment.py), kept by its photo's content hash and view
+    number: a refit with views runs the CNN only for photos it has not seen, and a photo stored twice (or
+    re-uploaded) reuses its views. Views of photos no longer in the catalog are dropped at the next fit."""
+
+    backbone = models.CharField(max_length=50)
+    content_hash = models.CharField(max_length=64)
+    view = models.PositiveSmallIntegerField()
+    vector = models.BinaryField()  # float32, unit length
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["backbone", "content_hash", "view"], name="search_view_embedding_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.backbone} view {self.view} of {self.content_hash[:12]}"

@@ -1,7 +1,9 @@
+from argparse import BooleanOptionalAction
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from search.fitting import FitRefused, projection_off, projection_refit
+from search.fitting import DEFAULT_HEAD, FitRefused, projection_off, projection_refit
 from search.graph import GraphUnavailable
 from search.progress import interruptible, progress_bar
 from search.projection import DEFAULT_DIMENSIONS, DEFAULT_SHRINKAGE
@@ -36,8 +38,9 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--head",
-            action="store_true",
-            help="Train a linear head on top of the whitening (metric learning).",
+            action=BooleanOptionalAction,
+            default=None,
+            help="Train a linear head on top of the whitening (metric learning); the default unless --dimensions.",
         )
 
     def handle(self, *args, **options):
@@ -47,6 +50,7 @@ class Command(BaseCommand):
             raise CommandError("--views must be 0 or more.")
         if options["head"] and options["dimensions"]:
             raise CommandError("--head trains on the whitening's full dimensions: leave out --dimensions.")
+        head = DEFAULT_HEAD and not options["dimensions"] if options["head"] is None else options["head"]
         try:
             with interruptible():
                 if options["off"]:
@@ -57,7 +61,7 @@ class Command(BaseCommand):
                         shrinkage=options["shrinkage"],
                         dimensions=options["dimensions"] or None,
                         views=options["views"],
-                        head=options["head"],
+                        head=head,
                     )
         except FitRefused as exc:
             raise CommandError(str(exc)) from exc
