@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from search.graph.base import Neighbour, ProductFilter, SimilarEdge
 from search.graph.neo4j_connection import Neo4jConnection, float32_vector
 from search.graph.neo4j_schema import vector_index_name
-from search.graph.neo4j_search import PRODUCT_FILTER, cosine, each_vector_nearest, filter_params
+from search.graph.neo4j_search import _INDEX_SCORE, _RESCORED_MANY, PRODUCT_FILTER, cosine, filter_params
 
 
 class Neo4jSimilarItems:
@@ -22,10 +22,16 @@ class Neo4jSimilarItems:
         # import); Neo4j keeps the best per product, so the worker unpacks tens of rows, not thousands.
         exact = self.vector_index_exact(model)  # type: ignore[attr-defined]  # Neo4jSchema
         rows = self.db.read(
-            each_vector_nearest(
-                exact=exact, returns="p.product_id AS product_id", where="AND p.product_id <> $exclude"
-            )
-            + "RETURN product_id, max(score) AS score",
+            f"""
+            UNWIND range(0, size($vectors) - 1) AS q
+            CALL (q) {{
+                CALL db.index.vector.queryNodes($index, $k, $vectors[q]) YIELD node, score AS index_score
+                MATCH (p:Product)-[:HAS_IMAGE]->(node)
+                WHERE node.model = $model AND p.product_id <> $exclude
+                RETURN p.product_id AS product_id, {_INDEX_SCORE if exact else _RESCORED_MANY} AS score
+            }}
+            RETURN product_id, max(score) AS score
+            """,
             index=vector_index_name(model),
             k=k,
             model=model,
