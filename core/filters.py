@@ -34,6 +34,11 @@ class ProductFilter:
     def active(self) -> bool:
         return self != ProductFilter()
 
+    @property
+    def has_product_properties(self) -> bool:
+        """Category, price or stock set: what the vector index filters by (exclusions are applied after)."""
+        return any(v is not None for v in (self.category_slug, self.min_price, self.max_price, self.in_stock))
+
     def matches(self, product: FilterableProduct) -> bool:
         return (
             (self.category_slug is None or product.category_slug == self.category_slug)

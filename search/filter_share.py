@@ -52,5 +52,4 @@ def catalog_shape_forget() -> None:
 
 def filter_share(store: GraphStore, where: ProductFilter) -> float:
     """The share of the catalog passing the filter's category, price and stock (1.0 without them)."""
-    in_index = (where.category_slug, where.min_price, where.max_price, where.in_stock)
-    return catalog_shape_kept(store).share(where) if any(v is not None for v in in_index) else 1.0
+    return catalog_shape_kept(store).share(where) if where.has_product_properties else 1.0

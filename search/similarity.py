@@ -99,10 +99,6 @@ def _best_per_product(hits: Sequence[ImageHit], min_score: float | None) -> dict
     return best
 
 
-def _filtered_in_index(where: ProductFilter) -> bool:
-    return any(v is not None for v in (where.category_slug, where.min_price, where.max_price, where.in_stock))
-
-
 def search_overfetch(share: float) -> int:
     """Images asked of the vector index per product wanted, for a filter keeping `share` of the catalog."""
     return min(SEARCH_OVERFETCH, max(SEARCH_MIN_OVERFETCH, math.ceil(SEARCH_OVERFETCH * share)))
@@ -123,7 +119,7 @@ def _nearest_product_hits(
         best = _best_per_product(result.hits, min_score)
         index_exhausted = result.candidates < fetch
         below_min_score = min_score is not None and bool(result.hits) and result.hits[-1].score < min_score
-        if len(best) >= need or below_min_score or (index_exhausted and not _filtered_in_index(where)):
+        if len(best) >= need or below_min_score or (index_exhausted and not where.has_product_properties):
             return sorted(best.values(), key=lambda h: (-h.score, h.product_id))[:need]
         if index_exhausted:
             # A filtered HNSW search may stop short of k although more images pass (it gives up exploring
