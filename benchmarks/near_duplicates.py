@@ -1,9 +1,12 @@
 """Where the near-duplicate threshold should sit: cosine of a photo to its own edited copies vs. to
 other photos (of the same class and of any class), on the Grocery Store demo photos.
 
-    .venv/bin/python -m benchmarks.near_duplicates [--dataset DIR] [--per-class 3]
+    .venv/bin/python -m benchmarks.near_duplicates [--dataset DIR] [--per-class 3] [--projected [--no-head]]
 
-Prints percentiles per kind of pair as a Markdown table, and the widest gap for a threshold.
+Prints percentiles per kind of pair as a Markdown table, and the widest gap for a threshold. `--projected`
+also scores in the served default fit (the whitening and the trained head; `--no-head`: the whitening alone)
+fitted on the dataset's other photos, and scores the raw cosine of the candidates the served index would return
+(`CANDIDATES` nearest projected images among the whole dataset's cached photos): how many copies that finds.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ import torch
 from PIL import Image
 
 from search.embeddings import embedder_get, image_decode
+from search.projection import Projection
 
 DEFAULT_DATASET = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "grocery-store"
 MAX_PIXELS = 40_000_000
+CANDIDATES = 16  # search.duplicates.CANDIDATES (importing it needs Django set up)
 
 
 def _jpeg(image: Image.Image, quality: int = 95) -> io.BytesIO:
@@ -77,16 +82,58 @@ def _row(kind: str, scores: list[float]) -> str:
     return f"| {kind} | {len(a)} | " + " | ".join(f"{v:.3f}" for v in p) + " |"
 
 
-def _projection_from_cache(dataset: Path, backbone: str, exclude: set[str]):  # type: ignore[no-untyped-def]
-    """A projection fitted as the shop would: on the catalog's other photos (cached), grouped by product."""
+def _other_photos(dataset: Path, backbone: str, exclude: set[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The cached vectors and product ids of the dataset's photos other than `exclude`."""
     from benchmarks.embedding_cache import embeddings_cache
-    from search.projection import projection_fit
 
     data = np.load(embeddings_cache(dataset, backbone))
     keep = np.array([str(dataset / name) not in exclude for name in data["filename"]])
     _, products = np.unique(data["label"][keep], return_inverse=True)
-    _, categories = np.unique(data["coarse"][keep], return_inverse=True)
-    return projection_fit(data["plain"][keep], products=products, categories=categories)
+    return data["plain"][keep], products
+
+
+def _projection_from_cache(vectors: np.ndarray, products: np.ndarray, *, head: bool) -> Projection | None:
+    """A projection fitted as the shop's default fit would be: on the catalog's other photos, by product."""
+    from search.head import head_train
+    from search.projection import projection_fit
+
+    projection = projection_fit(vectors, products=products, categories=products)
+    if projection is None or not head:
+        return projection
+    return head_train(vectors, products, base=projection)
+
+
+def _raw_rescored(
+    projected: np.ndarray,
+    raw: np.ndarray,
+    projected_copies: dict[str, np.ndarray],
+    raw_copies: dict[str, np.ndarray],
+    projected_others: np.ndarray,
+    iconic: np.ndarray,
+) -> None:
+    """Near-duplicates as `search.duplicates` would find them with raw rescoring: the CANDIDATES nearest images
+    in the served (projected) space, among the dataset's other photos and these photos, scored by raw cosine."""
+    catalog = np.concatenate([projected, projected_others])
+    print(f"\nRaw cosine of the {CANDIDATES} projected candidates among {len(catalog)} photos:\n")
+    print("| copy | original among the candidates s / c | caught at 0.88 s / c |\n|---|---|---|")
+    for name, copy in projected_copies.items():
+        scores = copy @ catalog.T
+        # the original photo is row i of the catalog: its rank among all photos for copy i
+        rank = np.sum(scores > scores[np.arange(len(copy)), np.arange(len(copy))][:, None], axis=1)
+        found = rank < CANDIDATES - 1  # the index returns the copy itself first (its own product: dropped)
+        caught = found & (np.sum(raw * raw_copies[name], axis=1) >= 0.88)
+        print(
+            f"| {name} | {found[~iconic].mean():.0%} / {found[iconic].mean():.0%} "
+            f"| {caught[~iconic].mean():.0%} / {caught[iconic].mean():.0%} |"
+        )
+    flagged = []
+    for i, v in enumerate(projected):
+        scores = catalog @ v
+        scores[i] = -np.inf
+        candidates = np.argsort(-scores)[: CANDIDATES - 1]
+        candidates = candidates[candidates < len(raw)]  # raw vectors of the other photos are not loaded
+        flagged.append(bool(len(candidates)) and float(np.max(raw[candidates] @ raw[i])) >= 0.88)
+    print(f"\ndistinct photos flagged at raw 0.88 among these photos' candidates: {np.mean(flagged):.1%}")
 
 
 def _report(
@@ -133,6 +180,7 @@ def main() -> None:
         action="store_true",
         help="also score in a catalog projection fitted on the dataset's other photos (cached embeddings)",
     )
+    parser.add_argument("--no-head", action="store_true", help="the projection is the whitening alone")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -159,14 +207,16 @@ def main() -> None:
     if args.projected:
         from search.projection import project
 
-        projection = _projection_from_cache(args.dataset, args.backbone, {str(path) for _, path in photos})
-        print(f"\nIn the catalog projection ({projection.grouping} groups, {projection.dimensions}d):\n")
-        _report(
-            project(vectors, projection),
-            {name: project(copy, projection) for name, copy in copies.items()},
-            labels,
-            iconic,
+        others, products = _other_photos(args.dataset, args.backbone, {str(path) for _, path in photos})
+        projection = _projection_from_cache(others, products, head=not args.no_head)
+        fit = "whitening" if args.no_head else "whitening + head"
+        print(
+            f"\nIn the catalog projection ({fit}, {projection.grouping} groups, {projection.dimensions}d):\n"
         )
+        projected = project(vectors, projection)
+        projected_copies = {name: project(copy, projection) for name, copy in copies.items()}
+        _report(projected, projected_copies, labels, iconic)
+        _raw_rescored(projected, vectors, projected_copies, copies, project(others, projection), iconic)
 
 
 if __name__ == "__main__":

@@ -145,16 +145,13 @@ LOOKALIKE_TORCH_THREADS = int(os.environ.get("LOOKALIKE_TORCH_THREADS", "0"))
 LOOKALIKE_SIMILAR_K = int(os.environ.get("LOOKALIKE_SIMILAR_K", "8"))
 LOOKALIKE_SIMILAR_MIN_SCORE = float(os.environ.get("LOOKALIKE_SIMILAR_MIN_SCORE", "0.3"))
 LOOKALIKE_SEARCH_K = int(os.environ.get("LOOKALIKE_SEARCH_K", "12"))
-# Cosine at or above which another product's image counts as a near-duplicate (admin warning); measured on the
-# demo data by benchmarks/near_duplicates.py, see docs/benchmarks.md.
+# Raw backbone cosine at or above which another product's image counts as a near-duplicate (admin warning),
+# whatever fit is served (search/duplicates.py); measured on the demo data by benchmarks/near_duplicates.py,
+# see docs/benchmarks.md.
 LOOKALIKE_NEAR_DUPLICATE_MIN_SCORE = float(os.environ.get("LOOKALIKE_NEAR_DUPLICATE_MIN_SCORE", "0.88"))
-# The same two thresholds while a catalog projection is served (its cosines have another scale; measured in
-# docs/benchmarks.md, "Catalog projection"). Near-duplicates: 0.80 flags fewer distinct photos than 0.88 does
-# on raw vectors (7% against 9%) but catches fewer crops: the projection spreads a photo's edited copies.
+# SIMILAR_TO's threshold while a catalog projection is served (its cosines have another scale; measured in
+# docs/benchmarks.md, "Catalog projection").
 LOOKALIKE_PROJECTED_SIMILAR_MIN_SCORE = float(os.environ.get("LOOKALIKE_PROJECTED_SIMILAR_MIN_SCORE", "0.1"))
-LOOKALIKE_PROJECTED_NEAR_DUPLICATE_MIN_SCORE = float(
-    os.environ.get("LOOKALIKE_PROJECTED_NEAR_DUPLICATE_MIN_SCORE", "0.80")
-)
 
 # --- Graph store: Neo4j through its driver --------------------------------------------------
 LOOKALIKE_GRAPH_STORE = os.environ.get("LOOKALIKE_GRAPH_STORE", "search.graph.neo4j_store.Neo4jGraphStore")

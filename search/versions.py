@@ -97,9 +97,3 @@ def version_similar_min_score(version: str) -> float:
     if version_projection(version) is None:
         return settings.LOOKALIKE_SIMILAR_MIN_SCORE
     return settings.LOOKALIKE_PROJECTED_SIMILAR_MIN_SCORE
-
-
-def version_near_duplicate_min_score(version: str) -> float:
-    if version_projection(version) is None:
-        return settings.LOOKALIKE_NEAR_DUPLICATE_MIN_SCORE
-    return settings.LOOKALIKE_PROJECTED_NEAR_DUPLICATE_MIN_SCORE
