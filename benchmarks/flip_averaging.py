@@ -19,8 +19,9 @@ import torch
 from PIL import ImageOps
 
 from benchmarks._setup import arguments_with_dataset
-from benchmarks.embedding_cache import MAX_PIXELS, embeddings_cache
-from benchmarks.retrieval_splits import Photos, metrics, splits
+from benchmarks.embedding_cache import MAX_PIXELS
+from benchmarks.mirror_views import mirrors_embed, photos_cached
+from benchmarks.retrieval_splits import metrics, splits
 from search.embeddings import embedder_get, image_decode
 from search.projection import projection_fit
 
@@ -33,21 +34,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    cache = embeddings_cache(args.dataset, args.backbone)
-    photos = Photos.load(str(cache))
-    filenames = np.load(cache)["filename"]
+    photos, filenames = photos_cached(args.dataset, args.backbone)
     wanted = [s for s in splits(photos, seed=args.seed) if s.name in args.splits.split(",")]
     rows = np.unique(np.concatenate([np.concatenate([s.catalog, s.scored]) for s in wanted]))
     embedder = embedder_get(args.backbone)
     started = time.perf_counter()
-    mirrored = np.stack(
-        list(
-            embedder.embed_many(
-                ImageOps.mirror(image_decode(str(args.dataset / filenames[row]), max_pixels=MAX_PIXELS))
-                for row in rows
-            )
-        )
-    )
+    mirrored = mirrors_embed(embedder, args.dataset, filenames, rows)
     print(f"{len(rows)} mirror images embedded in {time.perf_counter() - started:.0f} s\n")
     flipped = photos.plain.copy()
     flipped[rows] = mirrored

@@ -21,7 +21,7 @@ from PIL import ImageOps
 from benchmarks._setup import arguments_with_dataset
 from benchmarks.embedding_cache import CACHE_DIR, MAX_PIXELS, embeddings_cache
 from benchmarks.retrieval_splits import Photos, splits
-from search.embeddings import embedder_get, image_decode
+from search.embeddings import Embedder, embedder_get, image_decode
 
 SAVE_EVERY = 50  # photos per saved chunk: a stopped run loses at most this many
 
@@ -34,6 +34,20 @@ def queries_ordered(photos: Photos, seeds: list[int]) -> list[int]:
     """Every seed's query rows (the same for all its splits), the first seed's first."""
     rows = [int(row) for seed in seeds for row in next(iter(splits(photos, seed=seed))).queries]
     return list(dict.fromkeys(rows))
+
+
+def photos_cached(dataset: Path, backbone: str) -> tuple[Photos, np.ndarray]:
+    """The cached embeddings and the photos' file names (relative to `dataset`)."""
+    cache = embeddings_cache(dataset, backbone)
+    return Photos.load(str(cache)), np.load(cache)["filename"]
+
+
+def mirrors_embed(embedder: Embedder, dataset: Path, filenames: np.ndarray, rows) -> np.ndarray:
+    """The embeddings of these rows' photos' mirror images, decoded as uploads are."""
+    mirrors = (
+        ImageOps.mirror(image_decode(str(dataset / filenames[row]), max_pixels=MAX_PIXELS)) for row in rows
+    )
+    return np.stack(list(embedder.embed_many(mirrors)))
 
 
 def mirrored_load(dataset: Path, backbone: str, photos: Photos) -> tuple[np.ndarray, np.ndarray]:
@@ -52,9 +66,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    cache = embeddings_cache(args.dataset, args.backbone)
-    photos = Photos.load(str(cache))
-    filenames = np.load(cache)["filename"]
+    photos, filenames = photos_cached(args.dataset, args.backbone)
     vectors, done = mirrored_load(args.dataset, args.backbone, photos)
     todo = [row for row in queries_ordered(photos, [int(s) for s in args.seeds.split(",")]) if not done[row]]
     embedder = embedder_get(args.backbone)
@@ -64,11 +76,7 @@ def main() -> None:
         if time.perf_counter() - started > 60 * args.max_minutes:
             break
         rows = todo[start : start + SAVE_EVERY]
-        mirrors = (
-            ImageOps.mirror(image_decode(str(args.dataset / filenames[row]), max_pixels=MAX_PIXELS))
-            for row in rows
-        )
-        vectors[rows] = np.stack(list(embedder.embed_many(mirrors)))
+        vectors[rows] = mirrors_embed(embedder, args.dataset, filenames, rows)
         done[rows] = True
         count += len(rows)
         np.savez(path, vectors=vectors, done=done)
