@@ -102,7 +102,10 @@ _database_url = os.environ.get("DATABASE_URL") or (
 DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and a worker share the file: wait for each other's write locks instead of failing at once.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    # IMMEDIATE: a transaction takes the write lock when it begins. A deferred one that reads, then writes while
+    # another holds the lock fails at once ("database is locked": SQLite does not wait there), and a reopened
+    # connection drops the EXCLUSIVE mode django-tasks-db sets on it (tests/search/ingest/test_sqlite_concurrency.py).
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
