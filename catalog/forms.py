@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
-from catalog.models import ProductImage
+from catalog.models import Category, ProductImage
+from core.filters import ProductFilter, product_filter_from
 from core.images import InvalidImage, upload_image_check
 
 
@@ -25,3 +28,33 @@ class ProductImageForm(forms.ModelForm):
             except InvalidImage as exc:
                 raise forms.ValidationError(str(exc)) from exc
         return file
+
+
+class ProductListForm(forms.Form):
+    """The shop's product list filters (GET): the name, and the category, price and stock filters search by
+    photo offers. A field that does not validate is shown with its error and filters nothing."""
+
+    q = forms.CharField(label="Name", max_length=100, required=False)
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.all(), to_field_name="slug", required=False, empty_label="All categories"
+    )
+    min_price = forms.DecimalField(label="Price from", min_value=0, decimal_places=2, required=False)
+    max_price = forms.DecimalField(label="to", min_value=0, decimal_places=2, required=False)
+    in_stock = forms.BooleanField(label="In stock only", required=False)
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        low, high = self.cleaned_data.get("min_price"), self.cleaned_data.get("max_price")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_price", "The upper price must not be below the lower one.")
+        return self.cleaned_data
+
+    @property
+    def product_filter(self) -> ProductFilter:
+        # Only the fields that validated (cleaned_data holds no others); an unticked box means any stock.
+        cleaned = getattr(self, "cleaned_data", {})
+        return product_filter_from({**cleaned, "in_stock": cleaned.get("in_stock") or None})
+
+    @property
+    def name_query(self) -> str | None:
+        return (getattr(self, "cleaned_data", {}).get("q") or "").strip() or None

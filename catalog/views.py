@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from catalog.models import Category
+from catalog.forms import ProductListForm
 from catalog.neighbourhood import neighbourhood_layout
 from catalog.selectors import product_list
 from insights.models import Interface
@@ -18,21 +18,18 @@ logger = logging.getLogger("lookalike.views")
 
 
 def product_list_view(request: HttpRequest) -> HttpResponse:
-    category = request.GET.get("category") or None
-    query = (request.GET.get("q") or "").strip()[:100]
-    page = Paginator(product_list(category_slug=category, query=query or None), 24).get_page(
-        request.GET.get("page")
+    form = ProductListForm(request.GET)
+    form.is_valid()  # errors are shown beside their fields; the fields that validated still filter
+    chosen = form.product_filter
+    products = product_list(
+        category_slug=chosen.category_slug,
+        query=form.name_query,
+        min_price=chosen.min_price,
+        max_price=chosen.max_price,
+        in_stock=chosen.in_stock,
     )
-    return render(
-        request,
-        "catalog/product_list.html",
-        {
-            "page": page,
-            "categories": Category.objects.all(),
-            "category": category,
-            "query": query,
-        },
-    )
+    page = Paginator(products, 24).get_page(request.GET.get("page"))
+    return render(request, "catalog/product_list.html", {"page": page, "form": form})
 
 
 def product_detail_view(request: HttpRequest, slug: str) -> HttpResponse:
