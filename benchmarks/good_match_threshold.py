@@ -10,8 +10,8 @@ left out ("we don't": top score of the other products), which is what a shopper 
 the shop does not sell sees. The threshold is the top score that best separates the two (Youden's J:
 largest true-positive rate minus false-positive rate). Measured twice, because the served version sets the
 score scale (search/versions.py): the raw backbone's cosines, and those of a catalog projection fitted the
-way `fit_projection` does (search/projection.py defaults) on the catalog, refitted without the left-out
-product for its "not sold" case. Prints Markdown tables.
+way `fit_projection` does (the whitening and the trained head; `--no-head`: the whitening alone) on the
+catalog, refitted without the left-out product for its "not sold" case. Prints Markdown tables.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from django.conf import settings  # noqa: E402
 
 from catalog.importers import grocery_store_query_photos, rows_from_grocery_store  # noqa: E402
 from search.embeddings import embedder_get, image_decode  # noqa: E402
+from search.head import head_train  # noqa: E402
 from search.projection import project, projection_fit  # noqa: E402
 
 
@@ -91,6 +92,7 @@ def top_scores(
 def main() -> None:
     parser = arguments_with_dataset(__doc__)
     parser.add_argument("--queries", type=int, default=600, help="held-out shop photos, sampled with seed 0")
+    parser.add_argument("--no-head", action="store_true", help="the fit is the whitening alone")
     args = parser.parse_args()
     rows = rows_from_grocery_store(args.dataset, shop_photos_per_product=SHOP_PHOTOS_PER_PRODUCT)
     queries = grocery_store_query_photos(args.dataset, shop_photos_per_product=SHOP_PHOTOS_PER_PRODUCT)
@@ -103,11 +105,15 @@ def main() -> None:
     fits: dict[str | None, object] = {}
 
     def projection_for(left_out: str | None):  # type: ignore[no-untyped-def]
-        # The served default fit (search/projection.py), on the catalog the shop would have.
+        # The served default fit (the whitening and the trained head, as search/fitting.py fits it; --no-head:
+        # the whitening alone), on the catalog the shop would have.
         if left_out not in fits:
             keep = [i for i, owner in enumerate(owners) if owner != left_out]
             labels = [owners[i] for i in keep]
-            fits[left_out] = projection_fit(catalog[keep], products=labels, categories=labels)
+            fit = projection_fit(catalog[keep], products=labels, categories=labels)
+            if fit is not None and fit.grouping == "product" and not args.no_head:
+                fit = head_train(catalog[keep], np.array(labels), base=fit)
+            fits[left_out] = fit
         return fits[left_out]
 
     for name, chooser in (
