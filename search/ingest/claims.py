@@ -8,7 +8,8 @@ again. Every later write by the claimant is conditional on its lease, so a worke
 dead but comes back cannot overwrite the result of the worker that took its tasks over.
 
 On PostgreSQL, `SELECT ... FOR UPDATE SKIP LOCKED` lets any number of workers claim side by side without
-waiting for each other; SQLite serialises claims with an exclusive transaction.
+waiting for each other; SQLite serialises claims with an exclusive transaction. Image syncs are claimed by
+product instead (search/ingest/product_claims.py), and those claims take turns.
 """
 
 from __future__ import annotations
@@ -40,10 +41,21 @@ class Claim:
         return [task.id for task in self.tasks]
 
 
-def _claimable(*, now: datetime, lease_s: float) -> Q:
+def claimable(*, now: datetime, lease_s: float) -> Q:
+    """Ready to run, or RUNNING under a lease that ran out (its worker presumed dead)."""
     ready = Q(status=TaskResultStatus.READY) & (Q(run_after=get_date_max()) | Q(run_after__lte=now))
     lease_expired = Q(status=TaskResultStatus.RUNNING, started_at__lt=now - timedelta(seconds=lease_s))
     return ready | lease_expired
+
+
+def tasks_take(tasks: list[DBTaskResult], *, worker_id: str, now: datetime) -> Claim | None:
+    """Mark tasks selected FOR UPDATE in the caller's transaction as this worker's, leased from `now`."""
+    for task in tasks:
+        task.status = TaskResultStatus.RUNNING
+        task.started_at = now
+        task.worker_ids = [*task.worker_ids, worker_id]
+    DBTaskResult.objects.bulk_update(tasks, ["status", "started_at", "worker_ids"])
+    return Claim(worker_id=worker_id, tasks=tasks, leased_at=now) if tasks else None
 
 
 def tasks_claim(
@@ -58,18 +70,14 @@ def tasks_claim(
     """Take up to `limit` ready (or lease-expired) tasks, highest priority and oldest first."""
     now = timezone.now()
     with exclusive_transaction():
-        queued = DBTaskResult.objects.filter(_claimable(now=now, lease_s=lease_s), backend_name=backend_name)
+        queued = DBTaskResult.objects.filter(claimable(now=now, lease_s=lease_s), backend_name=backend_name)
         if task_paths:
             queued = queued.filter(task_path__in=task_paths)
         if exclude_task_paths:
             queued = queued.exclude(task_path__in=exclude_task_paths)
-        tasks = list(queued.select_for_update(skip_locked=True)[:limit])
-        for task in tasks:
-            task.status = TaskResultStatus.RUNNING
-            task.started_at = now
-            task.worker_ids = [*task.worker_ids, worker_id]
-        DBTaskResult.objects.bulk_update(tasks, ["status", "started_at", "worker_ids"])
-    return Claim(worker_id=worker_id, tasks=tasks, leased_at=now) if tasks else None
+        return tasks_take(
+            list(queued.select_for_update(skip_locked=True)[:limit]), worker_id=worker_id, now=now
+        )
 
 
 def _still_held(claim: Claim, ids: Iterable | None = None):

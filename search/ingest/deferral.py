@@ -5,8 +5,10 @@ the product after each batch queries the index once per image it has so far, aga
 refresh after its last image counts. So a batch leaves the refresh to a later one when another image of the
 product still has a sync task READY (queued, not claimed): whichever batch takes that task considers the
 product again, whether its image syncs, fails or turns out to be synced already (search/ingest/worker.py).
-Claimed (RUNNING) tasks do not defer: two batches holding a product's last images at once both refresh it,
-so the one that finishes last sees the other's images.
+Claimed (RUNNING) tasks do not defer. Claims take whole products and never one another claim holds
+(search/ingest/product_claims.py), so a product is in one batch at a time; should two batches still hold it
+at once (a worker presumed dead whose lease ran out comes back), both refresh it, and the one that finishes
+last sees the other's images.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The sync worker (`manage.py sync_worker`): works the task queue that saves, the API and the admin fill.
 
-Image syncs are claimed in batches, so a batch is embedded together, written to Neo4j in one round trip
-and refreshes each touched product's SIMILAR_TO once (or leaves it to the batch that takes the product's next
-queued image: search/ingest/deferral.py); any other task (deletes, product edits) runs alone.
+Image syncs are claimed in batches of whole products (search/ingest/product_claims.py), so a batch is
+embedded together, written to Neo4j in one round trip and refreshes each touched product's SIMILAR_TO once
+(or leaves it to the batch that takes the product's next queued image: search/ingest/deferral.py), and no
+other batch holds that product meanwhile; any other task (deletes, product edits) runs alone.
 Every claim is a lease (search/ingest/claims.py): a SIGKILLed worker's tasks run again elsewhere once it
 runs out. Neo4j unreachable: the batch goes back to the queue with a growing delay, nothing is dropped.
 """
@@ -29,17 +30,13 @@ from search.ingest.claims import (
     tasks_succeed,
 )
 from search.ingest.deferral import products_with_queued_images
+from search.ingest.product_claims import image_syncs_claim, task_image_id
 from search.ingest.schedule import ScheduleClock, tasks_due_enqueue
 from search.tasks import image_sync_task
 
 logger = logging.getLogger("lookalike.worker")
 
 IMAGE_SYNC_TASK_PATH = image_sync_task.module_path
-
-
-def _image_id(task) -> int:
-    call = task.args_kwargs
-    return int(call["kwargs"]["image_id"] if "image_id" in call["kwargs"] else call["args"][0])
 
 
 class SyncWorker:
@@ -80,7 +77,7 @@ class SyncWorker:
             self._run_one(claim)
             return True
         started = time.perf_counter()
-        claim = self._claim(limit=self.batch_size, task_paths=[IMAGE_SYNC_TASK_PATH])
+        claim = image_syncs_claim(worker_id=self.worker_id, limit=self.batch_size, lease_s=self.lease_s)
         if claim:
             self._sync_images(claim, started=started)
             return True
@@ -107,7 +104,7 @@ class SyncWorker:
         """Sync a claim's images; `started` is when its claim began (the log line splits the batch's time)."""
         tasks_by_image: dict[int, list] = {}
         for task in claim.tasks:
-            tasks_by_image.setdefault(_image_id(task), []).append(task)
+            tasks_by_image.setdefault(task_image_id(task), []).append(task)
         todo, skipped = self._still_to_sync(claim, tasks_by_image)
         if not todo and not skipped:
             return

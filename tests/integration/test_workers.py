@@ -279,9 +279,11 @@ def test_a_products_similar_items_wait_for_its_last_queued_image(
     graph_cleanup.extend([neighbour, product])
     worker = SyncWorker(worker_id="test", batch_size=2, lease_s=120)
 
-    assert worker.step()  # Kiwi A's photo and Kiwi B's first: two of B's are still queued
+    assert worker.step()  # Kiwi A's photo: Kiwi B's three would not fit beside it
     assert refreshes == [neighbour]
-    assert worker.step()  # B's last two
+    assert worker.step()  # B's first two: its third is still queued
+    assert refreshes == [neighbour]
+    assert worker.step()  # B's last
     assert refreshes == [neighbour, product]
     assert not worker.step()
 
@@ -300,19 +302,21 @@ def test_a_deferred_refresh_runs_when_the_products_last_queued_image_fails(
 ):
     settings.TASKS = QUEUE
     with django_capture_on_commit_callbacks(execute=True):
-        products = _queued_products(grocery_dir, {"Kiwi A": 1, "Kiwi B": 1}, poison_last="Kiwi B")
+        products = _queued_products(grocery_dir, {"Kiwi A": 1, "Kiwi B": 2}, poison_last="Kiwi B")
     neighbour, product = products["Kiwi A"].pk, products["Kiwi B"].pk
     graph_cleanup.extend([neighbour, product])
     worker = SyncWorker(worker_id="test", batch_size=2, lease_s=120)
 
-    assert worker.step()  # A's photo and B's: B's broken image is still queued
+    assert worker.step()  # A's photo: B's three images would not fit beside it
+    assert refreshes == [neighbour]
+    assert worker.step()  # B's photos: its broken image is still queued
     assert refreshes == [neighbour]
     assert worker.step()  # the broken image fails alone, and B is refreshed
     assert not worker.step()
 
     assert refreshes == [neighbour, product]
     statuses = sorted(ProductImage.objects.filter(product=product).values_list("sync_status", flat=True))
-    assert statuses == [SyncStatus.FAILED, SyncStatus.SYNCED]
+    assert statuses == [SyncStatus.FAILED, SyncStatus.SYNCED, SyncStatus.SYNCED]
     model = settings.LOOKALIKE_BACKBONE
     assert neo4j_graph.similar_list(product, limit=10, model=model) == product_neighbours_compute(
         product_id=product, model=model
@@ -331,6 +335,33 @@ def test_a_worker_process_syncs_what_a_save_queued(committed, worker_env, grocer
     assert image.sync_status == SyncStatus.SYNCED and image.embedding_model == settings.LOOKALIKE_BACKBONE
     assert _image_links([image.pk]) == {image.pk: 1}
     assert _successes_per_image() == {image.pk: 1}
+
+
+def test_two_worker_processes_never_split_a_product(
+    committed, worker_env, grocery_dir, tmp_path, neo4j_graph
+):
+    products = _queued_products(grocery_dir, {f"Kiwi {n}": 3 for n in range(6)})
+    # Batches of 4: the oldest 4 tasks would be one product and the next one's first photo.
+    workers = [
+        _worker(worker_env, tmp_path / f"w{n}.log", f"w{n}", "--exit-when-idle", "--batch-size", "4")
+        for n in (1, 2)
+    ]
+    exits = [worker.wait(timeout=300) for worker in workers]
+    assert exits == [0, 0], "\n".join((tmp_path / f"w{n}.log").read_text()[-3000:] for n in (1, 2))
+
+    # A claim is a worker and its lease stamp, which it renews for all its tasks at once.
+    product_of = dict(ProductImage.objects.values_list("pk", "product_id"))
+    claims: dict[int, set] = {}
+    for task in DBTaskResult.objects.filter(task_path=image_sync_task.module_path):
+        claim = (task.worker_ids[-1], task.started_at)
+        claims.setdefault(product_of[task.args_kwargs["kwargs"]["image_id"]], set()).add(claim)
+    assert {product.pk: len(claims[product.pk]) for product in products.values()} == {
+        product.pk: 1 for product in products.values()
+    }
+    ours = ProductImage.objects.filter(product__in=products.values())
+    assert set(ours.values_list("sync_status", flat=True)) == {SyncStatus.SYNCED}
+    assert set(_successes_per_image().values()) == {1}
+    call_command("check_graph")
 
 
 @pytest.mark.neo4j_restart
