@@ -38,7 +38,7 @@ DEFAULT_DATASET = ROOT.parent / "shared" / "datasets" / "grocery-store"
 BENCH_DB = "lookalike_bench"
 BATCH_LOG = re.compile(
     r"embed (?P<embed>[\d.]+)s, write (?P<write>[\d.]+)s, similar (?P<similar>[\d.]+)s, "
-    r"queue (?P<queue>[\d.]+)s"
+    r"queue (?P<queue>[\d.]+)s(?:; (?P<refreshed>\d+) SIMILAR_TO refreshed)?"
 )
 
 
@@ -259,13 +259,16 @@ def ingest(
             worker.terminate()
         for worker in running:
             worker.wait(timeout=120)
-    spent = {"embed": 0.0, "write": 0.0, "similar": 0.0, "queue": 0.0}
+    spent = {"embed": 0.0, "write": 0.0, "similar": 0.0, "queue": 0.0, "refreshed": 0.0, "batches": 0.0}
     for log in logs:
         # What the worker says it runs (threads, forward-pass batch), to compare with the model alone's.
         print("  " + next((line for line in log.read_text().splitlines() if "torch thread" in line), ""))
         for match in BATCH_LOG.finditer(log.read_text()):
-            for part in spent:
-                spent[part] += float(match[part])
+            spent["batches"] += 1
+            for part in ("embed", "write", "similar", "queue", "refreshed"):
+                spent[part] += float(match[part] or 0)
+    with psycopg.connect(url) as connection:
+        (products,) = connection.execute("SELECT count(*) FROM catalog_product").fetchone()
     check = (
         None
         if stopped
@@ -282,6 +285,7 @@ def ingest(
         "total_s": total_s,
         "check_graph": None if check is None else check.returncode,
         "spent": spent,
+        "products": products,
         "cpu_s": {name: value - cpu_before.get(name, 0.0) for name, value in cpu_after.items()},
     }
 
@@ -396,7 +400,8 @@ def main() -> None:
         print(
             f"  worker time, all workers: embed (read, decode, model) {spent['embed']:.0f}s, Neo4j node writes "
             f"{spent['write']:.0f}s, SIMILAR_TO upkeep {spent['similar']:.0f}s, queue and bookkeeping "
-            f"{spent['queue']:.0f}s",
+            f"{spent['queue']:.0f}s; {spent['batches']:.0f} batches, {spent['refreshed']:.0f} SIMILAR_TO refreshes "
+            f"for {result['products']} products",
             flush=True,
         )
         print(f"  {cpu_report(result['cpu_s'], result['total_s'])}", flush=True)

@@ -50,6 +50,7 @@ class SyncReport:
     embed_s: float = 0.0
     write_s: float = 0.0
     similar_s: float = 0.0
+    refreshed: int = 0  # products whose SIMILAR_TO lists were refreshed (once per version served or fitted)
 
 
 def product_record(product: Product) -> ProductRecord:
@@ -190,6 +191,7 @@ def images_sync(
             for product_id in sorted(touched):
                 for version in versions:
                     product_similar_refresh(product_id=product_id, model=version)
+                    report.refreshed += 1
         except GraphUnavailable as exc:
             report.graph_error = str(exc)
         report.similar_s += time.perf_counter() - started

@@ -135,7 +135,8 @@ class SyncWorker:
             tasks_fail(claim, ids, exception_class_path="search.embeddings.InvalidImage", message=error)
         graph_s = report.embed_s + report.write_s + report.similar_s
         logger.info(
-            "Worker %s: %d synced, %d failed, %d pending; embed %.2fs, write %.2fs, similar %.2fs, queue %.2fs",
+            "Worker %s: %d synced, %d failed, %d pending; embed %.2fs, write %.2fs, similar %.2fs, queue %.2fs; "
+            "%d SIMILAR_TO refreshed",
             self.worker_id,
             report.synced,
             len(report.failed),
@@ -144,6 +145,7 @@ class SyncWorker:
             report.write_s,
             report.similar_s,
             time.perf_counter() - started - graph_s,  # claiming, skipping, marking the tasks done
+            report.refreshed,
         )
 
     def _still_to_sync(
@@ -190,12 +192,14 @@ class SyncWorker:
             report.synced += one.synced
             report.failed.update(one.failed)
             report.pending += one.pending
+            report.refreshed += one.refreshed
             report.graph_error = report.graph_error or one.graph_error
         if similar_also and not report.graph_error:
             owed = indexing.images_sync(
                 [], similar_later=products_with_queued_images, similar_also=similar_also
             )
             report.graph_error = owed.graph_error
+            report.refreshed += owed.refreshed
         return report
 
     def _retry_later(
