@@ -15,8 +15,9 @@ new version, build its vector index, SIMILAR_TO for every product, the switch, a
 (after the switch grace).
 
 `--fit-only`: only `projection_fit_create` (no graph build), the whitening and then with the asked --views
-(augmented views embedded by the CNN from the photo files) and --head (search/head.py), each with its CNN
-seconds; and the query-side cost, projecting one query vector (median of 2,000).
+(augmented views embedded by the CNN from the photo files) and --head (search/head.py), each with its CNN and
+threshold calibration (search/calibration.py) seconds; and the query-side cost, projecting one query vector
+(median of 2,000).
 """
 
 from __future__ import annotations
@@ -82,7 +83,10 @@ def timed_stages(stages: dict[str, float]) -> Iterator[Callable]:  # type: ignor
 
 def fit_only(images: int, products: int, *, views: int, head: bool) -> None:
     print(f"\n{images} images, {products} products, torch threads {torch.get_num_threads()}\n")
-    print("| fit | fit s | of which CNN over views s | query projection µs (median) |\n|---|---|---|---|")
+    print(
+        "| fit | fit s | of which CNN over views s | of which calibration s | query projection µs (median) |\n"
+        "|---|---|---|---|---|"
+    )
     for label, options in (
         ("whitening", {"head": False}),
         (f"views {views}, head {head}", {"views": views, "head": head}),
@@ -101,7 +105,7 @@ def fit_only(images: int, products: int, *, views: int, head: bool) -> None:
             timings.append(time.perf_counter() - started)
         print(
             f"| {label} (head epochs {fit.head_epochs}) | {fit.fit_seconds:.1f} | {fit.views_seconds:.1f} | "
-            f"{1e6 * np.median(timings):.0f} |",
+            f"{fit.calibration_seconds:.1f} | {1e6 * np.median(timings):.0f} |",
             flush=True,
         )
 

@@ -236,6 +236,16 @@ LOOKALIKE_INSIGHTS_GOOD_MATCH_SCORE = float(os.environ.get("LOOKALIKE_INSIGHTS_G
 LOOKALIKE_INSIGHTS_PROJECTED_GOOD_MATCH_SCORE = float(
     os.environ.get("LOOKALIKE_INSIGHTS_PROJECTED_GOOD_MATCH_SCORE", "0.41")
 )
+# Each fit calibrates both projected thresholds on its own photos (search/calibration.py). With this on, a
+# served fit's own values replace the two defaults above; a variable set in the environment always wins, and
+# fits without their own values (older ones) get the defaults. Off by default: docs/benchmarks.md, "Catalog
+# projection", "Thresholds calibrated per fit".
+LOOKALIKE_PROJECTED_THRESHOLDS_FROM_FIT = env_bool("LOOKALIKE_PROJECTED_THRESHOLDS_FROM_FIT")
+LOOKALIKE_PROJECTED_THRESHOLDS_FROM_ENV = frozenset(
+    name
+    for name in ("LOOKALIKE_PROJECTED_SIMILAR_MIN_SCORE", "LOOKALIKE_INSIGHTS_PROJECTED_GOOD_MATCH_SCORE")
+    if name in os.environ
+)
 LOOKALIKE_INSIGHTS_CLICKS_PER_MINUTE = int(os.environ.get("LOOKALIKE_INSIGHTS_CLICKS_PER_MINUTE", "30"))
 # Similar-items strips re-ranked by their clicks: "auto" turns on once the log holds enough strip clicks.
 LOOKALIKE_CLICK_BOOST = os.environ.get("LOOKALIKE_CLICK_BOOST", "auto")

@@ -18,6 +18,14 @@ from insights.models import SearchEvent, SearchKind
 DAYS = 30
 
 
+def _fits_own_good_match() -> bool:
+    """Whether a served fit's calibrated good-match score replaces the setting (search/versions.py)."""
+    return settings.LOOKALIKE_PROJECTED_THRESHOLDS_FROM_FIT and (
+        "LOOKALIKE_INSIGHTS_PROJECTED_GOOD_MATCH_SCORE"
+        not in settings.LOOKALIKE_PROJECTED_THRESHOLDS_FROM_ENV
+    )
+
+
 @admin.register(SearchEvent)
 class SearchEventAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -45,7 +53,8 @@ class SearchEventAdmin(admin.ModelAdmin):
             "days": DAYS,
             "good_match_score": (
                 f"{settings.LOOKALIKE_INSIGHTS_GOOD_MATCH_SCORE} "
-                f"({settings.LOOKALIKE_INSIGHTS_PROJECTED_GOOD_MATCH_SCORE} under a catalog projection)"
+                f"({settings.LOOKALIKE_INSIGHTS_PROJECTED_GOOD_MATCH_SCORE} under a catalog projection"
+                f"{' unless its fit calibrated its own' if _fits_own_good_match() else ''})"
             ),
             "thumbnail_days": settings.LOOKALIKE_INSIGHTS_THUMBNAIL_DAYS,
             **extra,

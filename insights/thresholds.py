@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db.models import Q
 
-from search.versions import version_fit_id, version_projection
+from search.versions import version_fit_id, version_projection, version_threshold
 
 
 def good_match_score(version: str) -> float:
@@ -19,7 +19,9 @@ def good_match_score(version: str) -> float:
     except Exception:  # the fit was deleted since: it was a projection (identity fits are rare)
         projected = True
     if projected:
-        return settings.LOOKALIKE_INSIGHTS_PROJECTED_GOOD_MATCH_SCORE
+        return version_threshold(
+            version, field="good_match_score", setting="LOOKALIKE_INSIGHTS_PROJECTED_GOOD_MATCH_SCORE"
+        )
     return settings.LOOKALIKE_INSIGHTS_GOOD_MATCH_SCORE
 
 

@@ -23,6 +23,8 @@ class ProjectionFitAdmin(admin.ModelAdmin):
         "dimensions",
         "views",
         "head_epochs",
+        "good_match_score",
+        "similar_min_score",
         "products",
         "images",
         "fitted_at",

@@ -23,6 +23,7 @@ from django_tasks import task
 
 from catalog.models import ProductImage, SyncStatus
 from search.augment import views_embed, views_prune
+from search.calibration import good_match_estimate, held_out_split, similar_min_estimate
 from search.embeddings import backbone_get, vector_from_bytes, vector_to_bytes
 from search.graph import graph_store
 from search.head import HeadSettings, head_train
@@ -33,11 +34,12 @@ from search.projection import (
     DEFAULT_SHRINKAGE,
     Projection,
     grouping_choose,
+    project,
     projection_fit,
 )
 from search.serving import SWITCH_GRACE_S, serving_forget
 from search.similar_edges import similar_rebuild_stored
-from search.versions import version_backbone, version_fit_id, versions_forget
+from search.versions import version_backbone, version_fit_id, version_threshold, versions_forget
 
 ProgressFactory = Callable[[int, str, str], AbstractContextManager[Callable[[int], None]]]
 PROJECT_CHUNK = 500
@@ -109,6 +111,47 @@ def _fitted(
     return head_train(vectors, products, base=projection, settings=head), True
 
 
+@dataclass(frozen=True)
+class _Calibration:
+    good_match_score: float | None
+    similar_min_score: float | None
+    seconds: float
+
+
+def _calibrated(
+    rows: list[tuple[int, int, bytes]],
+    projection: Projection,
+    *,
+    shrinkage: float,
+    dimensions: int | None,
+    head: HeadSettings | None,
+) -> _Calibration:
+    """The fit's thresholds (search/calibration.py): the similar-items minimum on its own projected photos,
+    the good-match score from a second fit, made the same way (augmented views left out) without one photo
+    of each product, those photos being the searches."""
+    started = time.perf_counter()
+    products = np.array([p for p, _, _ in rows])
+    categories = np.array([c for _, c, _ in rows])
+    vectors = np.stack([vector_from_bytes(e) for _, _, e in rows])
+    similar = similar_min_estimate(project(vectors, projection), categories)
+    held, kept = held_out_split(products)
+    no_views = np.zeros((0, vectors.shape[1]), dtype=np.float32)
+    held_fit, _ = _fitted(
+        [rows[i] for i in kept],
+        shrinkage=shrinkage,
+        dimensions=dimensions,
+        extra=no_views,
+        extra_positions=np.zeros(0, dtype=np.int64),
+        head=head,
+    )
+    good = None
+    if held_fit is not None and len(held):
+        good = good_match_estimate(
+            project(vectors[held], held_fit), products[held], project(vectors[kept], held_fit), products[kept]
+        )
+    return _Calibration(good, similar, time.perf_counter() - started)
+
+
 def _views(image_ids: list[int], views: int, progress: ProgressFactory) -> tuple[np.ndarray, np.ndarray]:
     """Augmented views of the fit's images (CNN), and the row of the fit each belongs to."""
     by_pk = ProductImage.objects.in_bulk(image_ids)
@@ -159,6 +202,15 @@ def projection_fit_create(
             extra_positions=positions,
             head=head_settings,
         )
+    calibration = _Calibration(None, None, 0.0)
+    if projection is not None:
+        calibration = _calibrated(
+            rows,
+            projection,
+            shrinkage=shrinkage,
+            dimensions=dimensions,
+            head=head_settings if trained else None,
+        )
     return ProjectionFit.objects.create(
         backbone=backbone,
         grouping=projection.grouping if projection else "identity",
@@ -172,6 +224,9 @@ def projection_fit_create(
         views=views,
         head_epochs=head_settings.epochs if trained and head_settings else 0,
         views_seconds=views_seconds,
+        good_match_score=calibration.good_match_score,
+        similar_min_score=calibration.similar_min_score,
+        calibration_seconds=calibration.seconds,
         fit_seconds=time.perf_counter() - started,
     )
 
@@ -314,6 +369,8 @@ class ServedFit:
     products_now: int
     images_now: int
     images_changed: int  # embedded or re-synced since the fit, plus those removed since
+    good_match_score: float | None = None  # the thresholds served under the version (None: no version yet)
+    similar_min_score: float | None = None
 
     @property
     def changed_percent(self) -> int:
@@ -324,6 +381,22 @@ class ServedFit:
         if self.fit is None:
             return self.images_now > 0
         return self.images_changed >= REFIT_SUGGESTED_SHARE * max(self.fit.images, 1)
+
+
+def _served_thresholds(version: str | None, fit: ProjectionFit | None) -> tuple[float | None, float | None]:
+    """(good match, similar minimum) as insights/thresholds.py and search/versions.py serve them."""
+    if version is None:
+        return None, None
+    if fit is None or fit.matrix is None:
+        return settings.LOOKALIKE_INSIGHTS_GOOD_MATCH_SCORE, settings.LOOKALIKE_SIMILAR_MIN_SCORE
+    return (
+        version_threshold(
+            version, field="good_match_score", setting="LOOKALIKE_INSIGHTS_PROJECTED_GOOD_MATCH_SCORE"
+        ),
+        version_threshold(
+            version, field="similar_min_score", setting="LOOKALIKE_PROJECTED_SIMILAR_MIN_SCORE"
+        ),
+    )
 
 
 def fit_served_get(*, version: str | None) -> ServedFit:
@@ -338,12 +411,15 @@ def fit_served_get(*, version: str | None) -> ServedFit:
         changed_or_new = images.filter(synced_at__gt=fit.fitted_at).count()
         removed = max(0, fit.images - (totals["images"] - changed_or_new))
         changed = changed_or_new + removed
+    good_match, similar_min = _served_thresholds(version, fit)
     return ServedFit(
         version=version,
         fit=fit,
         products_now=totals["products"],
         images_now=totals["images"],
         images_changed=changed,
+        good_match_score=good_match,
+        similar_min_score=similar_min,
     )
 
 

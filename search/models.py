@@ -35,6 +35,11 @@ class ProjectionFit(models.Model):
     views = models.PositiveSmallIntegerField(default=0)
     head_epochs = models.PositiveSmallIntegerField(default=0)
     views_seconds = models.FloatField(default=0.0)  # part of fit_seconds: the CNN passes over the views
+    # Thresholds calibrated on the catalog's own photos at fit time (search/calibration.py); null where not
+    # estimated (older fits, the identity, too few photos). Served as search/versions.py `version_threshold` says.
+    good_match_score = models.FloatField(null=True, blank=True)
+    similar_min_score = models.FloatField(null=True, blank=True)
+    calibration_seconds = models.FloatField(default=0.0)  # part of fit_seconds: the held-out fit mostly
     fitted_at = models.DateTimeField(auto_now_add=True)
     served_at = models.DateTimeField(null=True, blank=True)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from typing import Literal
 
 import numpy as np
 from django.conf import settings
@@ -21,6 +22,7 @@ from search.projection import Projection, project
 SEPARATOR = "__p"
 
 _projections: dict[int, Projection | None] = {}
+_calibrations: dict[int, dict[str, float | None]] = {}
 _projections_lock = threading.Lock()
 
 
@@ -54,6 +56,7 @@ def versions_forget() -> None:
     """Drop cached projections (a test database may reuse a rolled-back fit's id)."""
     with _projections_lock:
         _projections.clear()
+        _calibrations.clear()
 
 
 def version_dimensions(version: str) -> int:
@@ -92,8 +95,41 @@ def version_checked() -> Backbone:
     return replace(backbone, name=served, dimensions=version_dimensions(served))
 
 
+Calibrated = Literal["good_match_score", "similar_min_score"]
+
+
+def version_calibrated(version: str, field: Calibrated) -> float | None:
+    """The fit's own calibrated threshold (cached: a fit never changes); None if it has none or is gone."""
+    fit_id = version_fit_id(version)
+    if fit_id is None:
+        return None
+    with _projections_lock:
+        if fit_id not in _calibrations:
+            from search.models import ProjectionFit
+
+            fields = ("good_match_score", "similar_min_score")
+            row = ProjectionFit.objects.filter(pk=fit_id).values_list(*fields).first()
+            _calibrations[fit_id] = dict(zip(fields, row, strict=True)) if row else {}
+        return _calibrations[fit_id].get(field)
+
+
+def version_threshold(version: str, *, field: Calibrated, setting: str) -> float:
+    """A projected version's threshold: the setting if the operator set it in the environment, else the
+    fit's own (when LOOKALIKE_PROJECTED_THRESHOLDS_FROM_FIT), else the setting's default."""
+    default: float = getattr(settings, setting)
+    if (
+        setting in settings.LOOKALIKE_PROJECTED_THRESHOLDS_FROM_ENV
+        or not settings.LOOKALIKE_PROJECTED_THRESHOLDS_FROM_FIT
+    ):
+        return default
+    calibrated = version_calibrated(version, field)
+    return default if calibrated is None else calibrated
+
+
 def version_similar_min_score(version: str) -> float:
     """SIMILAR_TO keeps neighbours from this cosine: the scale differs with and without a projection."""
     if version_projection(version) is None:
         return settings.LOOKALIKE_SIMILAR_MIN_SCORE
-    return settings.LOOKALIKE_PROJECTED_SIMILAR_MIN_SCORE
+    return version_threshold(
+        version, field="similar_min_score", setting="LOOKALIKE_PROJECTED_SIMILAR_MIN_SCORE"
+    )
