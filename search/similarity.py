@@ -14,7 +14,7 @@ from catalog.selectors import products_by_ids_in_order
 from core.errors import ServiceError
 from core.images import upload_decode
 from insights.boost import click_boost_active, similar_rerank
-from search.filter_share import filter_share
+from search.filter_share import filter_images, filter_share
 from search.graph import graph_store
 from search.graph.base import ImageHit, ProductFilter
 from search.serving import embedder_for, serving_model
@@ -32,6 +32,15 @@ SEARCH_OVERFETCH = 32
 # (seed-99 tuning at 100k, 250k: price ~10% 0.986 and categories 1.000 at 8; at 100k in stock 0.980 at 16, and
 # price <= 90 0.969 at 16 as unfiltered 0.967). 8: three images per product, and a margin for the index's misses.
 SEARCH_MIN_OVERFETCH = 8
+# A narrow filter is searched deeper: for a filter keeping at most SEARCH_DEEP_MAX_SHARE of the catalog, the
+# index searches for a quarter of the images it passes (estimated), between the over-fetch's k and
+# SEARCH_DEEP_MAX_K. Lucene's filtered walk (ACORN) explores two hops per step for such filters and was 1.2-3x
+# slower at k = 80 than at a quarter or half of what passes, which also finds every true neighbour: 100k
+# images, seed-99 queries, issue 11 run 5 in docs/benchmarks.md. Searching for all that pass (Lucene then
+# scans them exactly) was slower again: every one of those images comes back as a row.
+SEARCH_DEEP_MAX_SHARE = 0.1
+SEARCH_DEEP_PASSING_FRACTION = 0.25
+SEARCH_DEEP_MAX_K = 2560
 # Past this many candidates an exact scan of the filtered products is cheaper and never starves.
 SEARCH_MAX_FETCH = 4096
 # Category, price and stock are filtered inside the vector index (Neo4j 2026 SEARCH … WHERE), so nearly all
@@ -100,8 +109,17 @@ def _best_per_product(hits: Sequence[ImageHit], min_score: float | None) -> dict
 
 
 def search_overfetch(share: float) -> int:
-    """Images asked of the vector index per product wanted, for a filter keeping `share` of the catalog."""
+    """Images searched for in the vector index per product wanted, for a filter keeping `share` of the catalog."""
     return min(SEARCH_OVERFETCH, max(SEARCH_MIN_OVERFETCH, math.ceil(SEARCH_OVERFETCH * share)))
+
+
+def search_depth(*, need: int, share: float, passing_images: float) -> int:
+    """How many images the index searches for: `need` times the share's over-fetch, deeper for a narrow filter."""
+    depth = need * search_overfetch(share)
+    if share <= SEARCH_DEEP_MAX_SHARE:
+        deep = min(SEARCH_DEEP_MAX_K, math.ceil(passing_images * SEARCH_DEEP_PASSING_FRACTION))
+        depth = max(depth, deep)
+    return depth
 
 
 def _nearest_product_hits(
@@ -112,10 +130,16 @@ def _nearest_product_hits(
     exact scan of the filtered products when exclusions drop most candidates or the index would have to
     return too many."""
     store = graph_store()
-    overfetch = search_overfetch(filter_share(store, where))
-    fetch = need * overfetch
+    share = filter_share(store, where)
+    passing_images = filter_images(store, where, model=model) if share <= SEARCH_DEEP_MAX_SHARE else math.inf
+    depth = search_depth(need=need, share=share, passing_images=passing_images)
+    # Of what the index found, the best `fetch` images go on to their products and back: SEARCH_MIN_OVERFETCH
+    # per product wanted (three images each, and a margin), more only while too few products come back.
+    fetch = need * SEARCH_MIN_OVERFETCH
     while True:
-        result = store.nearest_images_filtered(vector, k=fetch, model=model, where=where)
+        result = store.nearest_images_filtered(
+            vector, k=fetch, search_k=max(depth, fetch), model=model, where=where
+        )
         best = _best_per_product(result.hits, min_score)
         index_exhausted = result.candidates < fetch
         below_min_score = min_score is not None and bool(result.hits) and result.hits[-1].score < min_score
@@ -129,7 +153,7 @@ def _nearest_product_hits(
         passing = len(result.hits) / result.candidates
         selective = passing < SELECTIVE_FILTER_SHARE
         if not selective:
-            fetch = max(fetch * 2, math.ceil(need * overfetch / passing))
+            fetch = max(fetch * 2, math.ceil(need * SEARCH_MIN_OVERFETCH / passing))
         if selective or fetch > SEARCH_MAX_FETCH:
             return store.nearest_products_exact(vector, k=need, model=model, where=where, min_score=min_score)
 

@@ -168,10 +168,18 @@ class GraphStore(ABC):
 
     @abstractmethod
     def nearest_images_filtered(
-        self, vector: Sequence[float], *, k: int, model: str, where: ProductFilter
+        self,
+        vector: Sequence[float],
+        *,
+        k: int,
+        model: str,
+        where: ProductFilter,
+        search_k: int | None = None,
     ) -> FilteredHits:
         """The vector's k nearest images that pass `where`'s category, price and stock (filtered during the
-        search), minus excluded products; `candidates`: how many passed before the exclusions."""
+        search), minus excluded products; `candidates`: how many passed before the exclusions. An
+        approximate index searches for `search_k` (default k) and keeps the best k: a deeper search
+        without more rows to return."""
 
     @abstractmethod
     def nearest_products_exact(
@@ -219,6 +227,10 @@ class GraphStore(ABC):
     @abstractmethod
     def catalog_shape(self) -> CatalogShape:
         """Products counted by category, stock and price bucket: what a filter's share is estimated from."""
+
+    @abstractmethod
+    def model_image_count(self, model: str) -> int:
+        """How many images `model` has vectors for: what a filter's share of them is estimated against."""
 
     @abstractmethod
     def stats(self) -> GraphStats: ...

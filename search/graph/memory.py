@@ -111,7 +111,13 @@ class InMemoryGraphStore(GraphStore):
         return [self._ranked(np.asarray(v, dtype=np.float64), model=model)[:k] for v in vectors]
 
     def nearest_images_filtered(
-        self, vector: Sequence[float], *, k: int, model: str, where: ProductFilter
+        self,
+        vector: Sequence[float],
+        *,
+        k: int,
+        model: str,
+        where: ProductFilter,
+        search_k: int | None = None,  # an exact ranking needs no deeper search
     ) -> FilteredHits:
         # As Neo4j's index: category, price and stock filter during the search (the k nearest that pass);
         # excluded products are dropped from those k afterwards.
@@ -197,6 +203,9 @@ class InMemoryGraphStore(GraphStore):
             for p in self.product_nodes.values()
         )
         return CatalogShape.of(FilterCell(c, s, b, n) for (c, s, b), n in cells.items())
+
+    def model_image_count(self, model: str) -> int:
+        return sum(1 for m, _ in self.images if m == model)
 
     def stats(self) -> GraphStats:
         serving = self.serving

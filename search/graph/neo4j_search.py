@@ -117,18 +117,29 @@ class Neo4jSearch:
         return hits
 
     def nearest_images_filtered(
-        self, vector: Sequence[float], *, k: int, model: str, where: ProductFilter
+        self,
+        vector: Sequence[float],
+        *,
+        k: int,
+        model: str,
+        where: ProductFilter,
+        search_k: int | None = None,
     ) -> FilteredHits:
         """The k nearest images that pass the filter's category, price and stock, found by the vector index
         with the filter applied during the search (it keeps searching until k pass). Excluded products
-        cannot be an index predicate (no NOT); they are dropped from the k afterwards."""
+        cannot be an index predicate (no NOT); they are dropped from the k afterwards. `search_k` (at least
+        k) is what the index searches for before the best k are kept: Lucene's k, the depth of its walk (and
+        once it covers every image passing the filter, an exact scan of those)."""
         exact = self.vector_index_exact(model)  # type: ignore[attr-defined]  # Neo4jSchema
+        search_k = max(k, search_k or k)
         [[candidates, kept]] = self.db.read(
             f"""
             CYPHER 25
             MATCH (node:{model_label(model)})
-            SEARCH node IN (VECTOR INDEX {vector_index_name(model)} FOR $vector {index_where(where)} LIMIT $k)
+            SEARCH node IN (VECTOR INDEX {vector_index_name(model)} FOR $vector {index_where(where)} LIMIT $search_k)
                 SCORE AS index_score
+            // Only the best k go on to their products (at 100k, 320 rows took 2-6 ms longer than 80).
+            WITH node, index_score ORDER BY index_score DESC LIMIT $k
             MATCH (p:Product)-[:HAS_IMAGE]->(node)
             // The product has the last word: an image whose copied filter values lag behind its product's
             // (until check_graph repairs it) is dropped rather than shown against the filter.
@@ -136,7 +147,9 @@ class Neo4jSearch:
             RETURN count(*) AS candidates,
                    collect(CASE WHEN passes THEN [node.image_id, p.product_id, {_INDEX_SCORE if exact else _RESCORED}] END) AS kept
             """,
-            k=k,
+            # A quantised index's scores only approximate the order: then every candidate is rescored.
+            k=k if exact else search_k,
+            search_k=search_k,
             vector=float32_vector(vector),
             **filter_params(where),
         )

@@ -13,11 +13,12 @@ from django.conf import settings
 from django.test import override_settings
 
 from catalog.models import ProductImage
+from search import similarity
 from search.embeddings import vector_from_bytes
 from search.filter_share import catalog_shape_forget
 from search.graph.base import ImageRecord, ProductFilter, ProductRecord
 from search.graph.neo4j_store import Neo4jGraphStore
-from search.similarity import _nearest_product_hits
+from search.similarity import SEARCH_DEEP_PASSING_FRACTION, _nearest_product_hits
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -92,8 +93,12 @@ FILTERS = {
 }
 
 
+# Narrow filters are searched deeper than k x 8 only past a few hundred images: a fraction of 1 makes the
+# demo's narrow filters search for every image they pass.
+@pytest.mark.parametrize("deep_fraction", [SEARCH_DEEP_PASSING_FRACTION, 1.0], ids=["walked", "deep"])
 @pytest.mark.parametrize("name", FILTERS)
-def test_filtered_search_matches_exact_numpy(filtered_graph, name):
+def test_filtered_search_matches_exact_numpy(filtered_graph, name, deep_fraction, monkeypatch):
+    monkeypatch.setattr(similarity, "SEARCH_DEEP_PASSING_FRACTION", deep_fraction)
     where = FILTERS[name]
     queries = filtered_graph["vectors"][::17]
     recalls = []
@@ -114,6 +119,24 @@ def test_the_index_filters_during_the_search_not_after(filtered_graph, neo4j_gra
     result = neo4j_graph.nearest_images_filtered(filtered_graph["vectors"][0], k=K, model=MODEL, where=where)
     assert result.candidates == K and len(result.hits) == K
     assert {filtered_graph["products"][h.product_id].category_slug for h in result.hits} == {"c4"}
+
+
+def test_searching_for_every_image_a_filter_passes_is_an_exact_scan(filtered_graph, neo4j_graph):
+    # Lucene scans a segment exactly when no more of its images pass the filter than it is asked for; only
+    # the best k of the search come back.
+    where = ProductFilter(category_slug="c2", in_stock=True)
+    passing = [
+        i
+        for i, product_id in enumerate(filtered_graph["product_of_image"])
+        if where.matches(filtered_graph["products"][int(product_id)])
+    ]
+    for query in filtered_graph["vectors"][::41]:
+        result = neo4j_graph.nearest_images_filtered(
+            query, k=K, search_k=len(passing), model=MODEL, where=where
+        )
+        expected = sorted(passing, key=lambda i: -float(filtered_graph["vectors"][i] @ query))[:K]
+        assert [h.image_id - FIRST_ID for h in result.hits] == expected
+        assert result.candidates == K
 
 
 def test_product_changes_reach_the_index_filters(filtered_graph, neo4j_graph):

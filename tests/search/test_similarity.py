@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
+from search import similarity
 from search.filter_share import catalog_shape_forget
 from search.graph.base import ImageRecord, ProductFilter
 from search.indexing import product_record
-from search.similarity import InvalidQuery, products_nearest, query_vector_compose, search_overfetch
+from search.similarity import (
+    InvalidQuery,
+    products_nearest,
+    query_vector_compose,
+    search_depth,
+    search_overfetch,
+)
 from tests.factories import product_make
 
 pytestmark = pytest.mark.django_db
@@ -105,27 +114,46 @@ def test_over_fetch_scales_with_the_filters_share_between_8_and_32(share, overfe
 
 @pytest.fixture
 def asked(catalog, memory_graph, monkeypatch):
-    """The k of each request to the index."""
+    """(k, search_k) of each request to the index."""
     catalog_shape_forget()
-    ks: list[int] = []
+    ks: list[tuple[int, int | None]] = []
     search = memory_graph.nearest_images_filtered
 
-    def spy(vector, *, k, model, where):
-        ks.append(k)
-        return search(vector, k=k, model=model, where=where)
+    def spy(vector, *, k, model, where, search_k=None):
+        ks.append((k, search_k))
+        return search(vector, k=k, model=model, where=where, search_k=search_k)
 
     monkeypatch.setattr(memory_graph, "nearest_images_filtered", spy)
     yield ks
     catalog_shape_forget()
 
 
-def test_the_index_is_asked_for_k_times_the_over_fetch_of_the_filters_share(catalog, asked):
+@pytest.mark.parametrize(
+    ("share", "passing_images", "depth"),
+    [
+        (1.0, math.inf, 320),  # no filter: k x 32
+        (0.5, 50_000, 160),  # broad: k x the share's over-fetch
+        (0.05, 5_000, 1250),  # narrow: a quarter of what passes
+        (0.01, 1_000, 250),
+        (0.01, 100, 80),  # never under k x 8
+        (0.05, 1_000_000, 2560),  # nor over SEARCH_DEEP_MAX_K
+    ],
+)
+def test_the_search_depth_follows_the_share_and_for_narrow_filters_the_images_passing(
+    share, passing_images, depth
+):
+    assert search_depth(need=10, share=share, passing_images=passing_images) == depth
+
+
+def test_the_index_searches_deeper_than_the_rows_it_returns(catalog, asked, monkeypatch):
+    monkeypatch.setattr(similarity, "SEARCH_DEEP_PASSING_FRACTION", 1.0)
     query = next(iter(catalog.values()))[1]
-    for where, share in (
-        (ProductFilter(), 1.0),
-        (ProductFilter(category_slug="common"), 36 / 40),
-        (ProductFilter(category_slug="rare"), 4 / 40),
+    for where, search_k in (
+        (ProductFilter(), search_overfetch(1.0)),
+        (ProductFilter(category_slug="common"), search_overfetch(36 / 40)),
+        (ProductFilter(category_slug="rare"), 12),  # 10% of the catalog: all its 12 images
     ):
         asked.clear()
-        products_nearest(vector=query, k=2, where=where)
-        assert asked[0] == 2 * search_overfetch(share), where
+        products_nearest(vector=query, k=1, where=where)
+        # The best SEARCH_MIN_OVERFETCH per product wanted come back, whatever the depth of the search.
+        assert asked[0] == (similarity.SEARCH_MIN_OVERFETCH, search_k), where
