@@ -21,12 +21,13 @@ from search.serving import embedder_for, serving_model
 from search.similar_edges import product_vectors
 from search.versions import vectors_project
 
-# The index is asked for k * over-fetch images first (a product has several images, and a deeper HNSW search
-# finds more of the true neighbours), then more while products are still missing. Unfiltered: 32, measured on
-# tuning queries over 30k photo-like vectors with the unquantised index (docs/benchmarks.md): recall@10 0.929
-# (8), 0.950 (16), 0.966 (32); it falls as the catalog grows.
-SEARCH_OVERFETCH = 32
-# A filter keeping a share s of the catalog gets over-fetch 32 * s, never under 8. The index walks its graph
+# The index searches for k * over-fetch images (a product has several images, and a deeper HNSW search finds
+# more of the true neighbours); only the best k * SEARCH_MIN_OVERFETCH come back. Unfiltered: 64. Recall at a
+# given depth falls as the catalog grows (seed-99 tuning queries, unquantised index, docs/benchmarks.md):
+# 32 gave 0.966 at 30k, 0.972 at 100k, 0.934 at 250k; 250k needed 56 for 0.952 and 64 for 0.957. Since only
+# the best rows come back, 64 took less time at 100k than 32 did with every row back (7.8 vs 9.0 ms, run 5).
+SEARCH_OVERFETCH = 64
+# A filter keeping a share s of the catalog gets over-fetch SEARCH_OVERFETCH * s, never under 8. The index walks its graph
 # until k images pass, scoring about k / s of them, so scaling k by s keeps a filtered search's walk (and time)
 # near the unfiltered one's; a narrower filter also leaves fewer images to rank, so its recall holds with less
 # (seed-99 tuning at 100k, 250k: price ~10% 0.986 and categories 1.000 at 8; at 100k in stock 0.980 at 16, and

@@ -106,9 +106,9 @@ def test_a_filter_no_early_candidate_passes_falls_back_to_an_exact_scan(catalog)
 
 @pytest.mark.parametrize(
     ("share", "overfetch"),
-    [(1.0, 32), (0.9, 29), (0.5, 16), (0.25, 8), (0.1, 8), (0.0, 8)],
+    [(1.0, 64), (0.9, 58), (0.5, 32), (0.25, 16), (0.1, 8), (0.0, 8)],
 )
-def test_over_fetch_scales_with_the_filters_share_between_8_and_32(share, overfetch):
+def test_over_fetch_scales_with_the_filters_share_between_8_and_64(share, overfetch):
     assert search_overfetch(share) == overfetch
 
 
@@ -131,8 +131,8 @@ def asked(catalog, memory_graph, monkeypatch):
 @pytest.mark.parametrize(
     ("share", "passing_images", "depth"),
     [
-        (1.0, math.inf, 320),  # no filter: k x 32
-        (0.5, 50_000, 160),  # broad: k x the share's over-fetch
+        (1.0, math.inf, 640),  # no filter: k x 64
+        (0.5, 50_000, 320),  # broad: k x the share's over-fetch
         (0.05, 5_000, 1250),  # narrow: a quarter of what passes
         (0.01, 1_000, 250),
         (0.01, 100, 80),  # never under k x 8
