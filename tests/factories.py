@@ -4,8 +4,12 @@ import io
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
+
 from catalog.models import Product, ProductImage
 from catalog.services import category_get_or_create, product_create, product_image_add
+from search.embeddings import vector_to_bytes
+from search.models import FitStatus, ProjectionFit
 
 
 def product_make(name: str = "Test product", *, category: str = "Tests", price: str = "1.00") -> Product:
@@ -19,3 +23,20 @@ def image_add_from_path(product: Product, path: Path) -> ProductImage:
 
 def image_add_from_bytes(product: Product, data: bytes, filename: str = "photo.jpg") -> ProductImage:
     return product_image_add(product=product, file=io.BytesIO(data), filename=filename)
+
+
+def served_fit_make(matrix: np.ndarray, *, products: int = 2, images: int = 4, **fields) -> ProjectionFit:
+    """A served EfficientNet-Lite0 projection fit with this square matrix (and no centring)."""
+    dimensions = matrix.shape[0]
+    return ProjectionFit.objects.create(
+        backbone="efficientnet_lite0",
+        grouping="product",
+        shrinkage=0.2,
+        dimensions=dimensions,
+        products=products,
+        images=images,
+        mean=vector_to_bytes(np.zeros(dimensions)),
+        matrix=vector_to_bytes(matrix.astype(np.float32).ravel()),
+        status=FitStatus.SERVED,
+        **fields,
+    )

@@ -10,10 +10,9 @@ from catalog.models import ProductImage
 from search.duplicates import image_near_duplicates, images_near_duplicates
 from search.embeddings import vector_to_bytes
 from search.indexing import images_project
-from search.models import FitStatus, ProjectionFit
 from search.projection import normalised
 from tests.conftest import jpeg_bytes
-from tests.factories import image_add_from_bytes, product_make
+from tests.factories import image_add_from_bytes, product_make, served_fit_make
 
 pytestmark = pytest.mark.django_db
 
@@ -43,17 +42,7 @@ def served_fit_blind_to_two_dimensions(memory_graph):
     under a fit that ignores the dimensions `a` and `other` differ in (projected cosine 1)."""
     matrix = np.eye(DIMENSIONS, dtype=np.float32)
     matrix[1, 1] = matrix[2, 2] = 0.0
-    fit = ProjectionFit.objects.create(
-        backbone="efficientnet_lite0",
-        grouping="product",
-        shrinkage=0.2,
-        dimensions=DIMENSIONS,
-        products=3,
-        images=3,
-        mean=vector_to_bytes(np.zeros(DIMENSIONS)),
-        matrix=vector_to_bytes(matrix.ravel()),
-        status=FitStatus.SERVED,
-    )
+    fit = served_fit_make(matrix, products=3, images=3)
     images = {
         "a": _image("A", _raw((0, 1.0), (1, 1.0))),
         "other": _image("Other", _raw((0, 1.0), (2, 1.0))),

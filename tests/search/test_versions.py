@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from insights.thresholds import good_match_score
-from search.embeddings import vector_to_bytes
 from search.fitting import fit_served_get
-from search.models import FitStatus, ProjectionFit
+from search.models import ProjectionFit
 from search.versions import version_similar_min_score, versions_forget
+from tests.factories import served_fit_make
 
 pytestmark = pytest.mark.django_db
 
@@ -29,19 +29,7 @@ def _defaults(settings):
 
 
 def _fit(*, good_match: float | None, similar_min: float | None) -> ProjectionFit:
-    return ProjectionFit.objects.create(
-        backbone="efficientnet_lite0",
-        grouping="product",
-        shrinkage=0.2,
-        dimensions=DIMENSIONS,
-        products=2,
-        images=4,
-        mean=vector_to_bytes(np.zeros(DIMENSIONS)),
-        matrix=vector_to_bytes(np.eye(DIMENSIONS, dtype=np.float32).ravel()),
-        status=FitStatus.SERVED,
-        good_match_score=good_match,
-        similar_min_score=similar_min,
-    )
+    return served_fit_make(np.eye(DIMENSIONS), good_match_score=good_match, similar_min_score=similar_min)
 
 
 def _served(version: str) -> tuple[float, float]:
