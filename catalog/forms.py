@@ -32,7 +32,7 @@ class ProductImageForm(forms.ModelForm):
 
 class ProductListForm(forms.Form):
     """The shop's product list filters (GET): the name, and the category, price and stock filters search by
-    photo offers. A field that does not validate is shown with its error and filters nothing."""
+    photo offers. A field that does not validate is shown with its error, and the list is empty."""
 
     q = forms.CharField(label="Name", max_length=100, required=False)
     category = forms.ModelChoiceField(
@@ -51,10 +51,10 @@ class ProductListForm(forms.Form):
 
     @property
     def product_filter(self) -> ProductFilter:
-        # Only the fields that validated (cleaned_data holds no others); an unticked box means any stock.
-        cleaned = getattr(self, "cleaned_data", {})
+        # An unticked box means any stock.
+        cleaned = self.cleaned_data if self.is_valid() else {}
         return product_filter_from({**cleaned, "in_stock": cleaned.get("in_stock") or None})
 
     @property
     def name_query(self) -> str | None:
-        return (getattr(self, "cleaned_data", {}).get("q") or "").strip() or None
+        return ((self.cleaned_data if self.is_valid() else {}).get("q") or "").strip() or None

@@ -19,7 +19,6 @@ logger = logging.getLogger("lookalike.views")
 
 def product_list_view(request: HttpRequest) -> HttpResponse:
     form = ProductListForm(request.GET)
-    form.is_valid()  # errors are shown beside their fields; the fields that validated still filter
     chosen = form.product_filter
     products = product_list(
         category_slug=chosen.category_slug,
@@ -28,6 +27,8 @@ def product_list_view(request: HttpRequest) -> HttpResponse:
         max_price=chosen.max_price,
         in_stock=chosen.in_stock,
     )
+    if not form.is_valid():  # an unknown category or a bad price matches nothing; the errors say why
+        products = products.none()
     page = Paginator(products, 24).get_page(request.GET.get("page"))
     return render(request, "catalog/product_list.html", {"page": page, "form": form})
 
