@@ -30,11 +30,9 @@ class ProductImageForm(forms.ModelForm):
         return file
 
 
-class ProductListForm(forms.Form):
-    """The shop's product list filters (GET): the name, and the category, price and stock filters search by
-    photo offers. A field that does not validate is shown with its error, and the list is empty."""
+class ProductFilterForm(forms.Form):
+    """Category, price range and stock: the filters the product list and search by photo share."""
 
-    q = forms.CharField(label="Name", max_length=100, required=False)
     category = forms.ModelChoiceField(
         queryset=Category.objects.all(), to_field_name="slug", required=False, empty_label="All categories"
     )
@@ -51,9 +49,16 @@ class ProductListForm(forms.Form):
 
     @property
     def product_filter(self) -> ProductFilter:
-        # An unticked box means any stock.
+        # An unticked "in stock only" box means any stock, not "out of stock only".
         cleaned = self.cleaned_data if self.is_valid() else {}
         return product_filter_from({**cleaned, "in_stock": cleaned.get("in_stock") or None})
+
+
+class ProductListForm(ProductFilterForm):
+    """The shop's product list filters (GET): the name, and the filters search by photo offers. A field that
+    does not validate is shown with its error, and the list is empty."""
+
+    q = forms.CharField(label="Name", max_length=100, required=False)
 
     @property
     def name_query(self) -> str | None:

@@ -4,14 +4,14 @@ from typing import Any
 
 from django import forms
 
-from catalog.models import Category
-from core.filters import ProductFilter, id_list_parse, product_filter_from
+from catalog.forms import ProductFilterForm
+from core.filters import id_list_parse
 
 CROP_FIELDS = ("crop_x", "crop_y", "crop_w", "crop_h")
 MAX_DISLIKED = 20
 
 
-class PhotoSearchForm(forms.Form):
+class PhotoSearchForm(ProductFilterForm):
     """Search by photo and/or "more like" products; works as a plain form, JS only fills the crop box."""
 
     photo = forms.FileField(
@@ -27,12 +27,6 @@ class PhotoSearchForm(forms.Form):
     liked = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
     # "Less like this" links add product ids here: "12,40".
     disliked = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
-    category = forms.ModelChoiceField(
-        queryset=Category.objects.all(), to_field_name="slug", required=False, empty_label="All categories"
-    )
-    min_price = forms.DecimalField(label="Price from", min_value=0, decimal_places=2, required=False)
-    max_price = forms.DecimalField(label="to", min_value=0, decimal_places=2, required=False)
-    in_stock = forms.BooleanField(label="In stock only", required=False)
     k = forms.IntegerField(label="Results", min_value=1, max_value=48, initial=12, required=False)
 
     def clean_disliked(self) -> list[int]:
@@ -53,22 +47,12 @@ class PhotoSearchForm(forms.Form):
         crop = [data.get(name) for name in CROP_FIELDS]
         if any(v is not None for v in crop) and None in crop:
             raise forms.ValidationError("The crop box needs x, y, width and height.")
-        low, high = data.get("min_price"), data.get("max_price")
-        if low is not None and high is not None and low > high:
-            self.add_error("max_price", "The upper price must not be below the lower one.")
         return data
 
     @property
     def crop_box(self) -> tuple[int, int, int, int] | None:
         crop = tuple(self.cleaned_data.get(name) for name in CROP_FIELDS)
         return crop if self.cleaned_data.get("photo") and None not in crop else None  # type: ignore[return-value]
-
-    @property
-    def product_filter(self) -> ProductFilter:
-        # An unticked "in stock only" box means any stock, not "out of stock only".
-        return product_filter_from(
-            {**self.cleaned_data, "in_stock": self.cleaned_data.get("in_stock") or None}
-        )
 
     def filter_query(self) -> dict[str, str]:
         """The filters as query parameters, so "more like this" links keep them."""
