@@ -87,6 +87,25 @@ def _insights_inline(settings):
     settings.LOOKALIKE_INSIGHTS_WRITER = "inline"
 
 
+# Fixtures that put the session's rows (the demo catalog) back after Django empties every table.
+ROWS_KEEPERS = ("rows_kept_across_flush", "catalog_snapshot")
+
+
+@pytest.fixture(autouse=True)
+def _transactional_tests_keep_session_rows(request):
+    """A transactional test ends with every table emptied, while the session's demo catalog stays in Neo4j:
+    every later test would see 81 products in the graph and none in the database (check_graph fails far from
+    the cause). Such a test must ask for a rows keeper before `transactional_db`, so it is restored after."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)):
+        pytest.fail("use `rows_kept_across_flush, transactional_db` as arguments, not django_db(transaction=True)")
+    names = request.fixturenames
+    if "transactional_db" in names:
+        keepers = [names.index(name) for name in ROWS_KEEPERS if name in names]
+        if not keepers or min(keepers) > names.index("transactional_db"):
+            pytest.fail("ask for rows_kept_across_flush before transactional_db")
+
+
 @pytest.fixture(autouse=True)
 def _schema_flag_reset():
     # Each test may point at another store; make the first write of each test ensure the schema again.

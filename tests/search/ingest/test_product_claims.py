@@ -15,7 +15,7 @@ from search.ingest.product_claims import image_syncs_claim, task_image_id
 from search.tasks import image_sync_task, sync_deferred
 from tests.factories import image_add_from_bytes, product_make
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = [pytest.mark.postgres]
 
 QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -40,6 +40,7 @@ def _claimed(worker_id: str, limit: int, lease_s: float = 60) -> list[int] | Non
     return None if claim is None else [task_image_id(task) for task in claim.tasks]
 
 
+@pytest.mark.django_db
 def test_a_claim_takes_whole_products_and_skips_those_another_claim_holds(settings):
     settings.TASKS = QUEUE
     images = _products(A=3, B=2, C=4)
@@ -53,6 +54,7 @@ def test_a_claim_takes_whole_products_and_skips_those_another_claim_holds(settin
     assert _claimed("w5", limit=4) is None
 
 
+@pytest.mark.django_db
 def test_a_product_larger_than_the_batch_goes_to_one_claim_at_a_time(settings):
     settings.TASKS = QUEUE
     images = _products(Big=5, Small=1)
@@ -66,6 +68,7 @@ def test_a_product_larger_than_the_batch_goes_to_one_claim_at_a_time(settings):
     assert _claimed("w2", limit=4) == images["Big"][4:]
 
 
+@pytest.mark.django_db
 def test_a_dead_workers_product_is_claimable_again_once_its_lease_runs_out(settings):
     settings.TASKS = QUEUE
     images = _products(Big=5)
@@ -77,8 +80,7 @@ def test_a_dead_workers_product_is_claimable_again_once_its_lease_runs_out(setti
     assert sorted(_claimed("live", limit=8, lease_s=30)) == images["Big"]  # its four and the fifth
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_claims_at_once_never_split_a_product(settings, monkeypatch):
+def test_two_claims_at_once_never_split_a_product(rows_kept_across_flush, transactional_db, settings, monkeypatch):
     """Claim y looks which products are held, then pauses; claim x runs meanwhile. Without the claims taking
     turns, x takes Big's first four, and y, going on from what it saw, takes Big's fifth."""
     if connection.vendor != "postgresql":
