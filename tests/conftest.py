@@ -98,7 +98,9 @@ def _transactional_tests_keep_session_rows(request):
     the cause). Such a test must ask for a rows keeper before `transactional_db`, so it is restored after."""
     marker = request.node.get_closest_marker("django_db")
     if marker and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)):
-        pytest.fail("use `rows_kept_across_flush, transactional_db` as arguments, not django_db(transaction=True)")
+        pytest.fail(
+            "use `rows_kept_across_flush, transactional_db` as arguments, not django_db(transaction=True)"
+        )
     names = request.fixturenames
     if "transactional_db" in names:
         keepers = [names.index(name) for name in ROWS_KEEPERS if name in names]

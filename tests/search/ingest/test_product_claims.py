@@ -80,7 +80,9 @@ def test_a_dead_workers_product_is_claimable_again_once_its_lease_runs_out(setti
     assert sorted(_claimed("live", limit=8, lease_s=30)) == images["Big"]  # its four and the fifth
 
 
-def test_two_claims_at_once_never_split_a_product(rows_kept_across_flush, transactional_db, settings, monkeypatch):
+def test_two_claims_at_once_never_split_a_product(
+    rows_kept_across_flush, transactional_db, settings, monkeypatch
+):
     """Claim y looks which products are held, then pauses; claim x runs meanwhile. Without the claims taking
     turns, x takes Big's first four, and y, going on from what it saw, takes Big's fifth."""
     if connection.vendor != "postgresql":
