@@ -195,8 +195,19 @@ def load(
 
 
 def compare_index_build(options: dict) -> float:
-    """Seconds to label the loaded images for MODEL_B and build its index with `options` overriding the store's."""
+    """Seconds to label the loaded images for MODEL_B and build its index with `options` overriding the store's;
+    0 when an earlier `--keep-compare-index` run left that index built on every loaded image."""
     store = graph_store()
+    kept = store.db.read(
+        "SHOW VECTOR INDEXES YIELD name, options, state WHERE name = $name RETURN options, state",
+        name=vector_index_name(MODEL_B),
+    )
+    if kept and kept[0][1] == "ONLINE":
+        config = kept[0][0]["indexConfig"]
+        labelled = store.db.read(f"MATCH (i:Image_{MODEL_B}) RETURN count(i)")[0][0]
+        if labelled == store.stats().images and all(config.get(k) == v for k, v in options.items()):
+            print(f"compare index kept from an earlier run: {config}", file=sys.stderr, flush=True)
+            return 0.0
     store.db.autocommit(
         f"MATCH (i:Image_{MODEL}) CALL (i) {{ SET i:Image_{MODEL_B} }} IN TRANSACTIONS OF 10000 ROWS"
     )
@@ -269,8 +280,40 @@ def server_memory() -> str:
     mapped = beans["java.nio:name=mapped,type=BufferPool"]["MemoryUsed"]["value"]
     index_mb = store_size_mb("databases/neo4j/schema/index/vector-2026.08")
     return (
-        f"vector index on disk {index_mb:.0f} MB; heap old generation peak {old_gen / 2**20:.0f} MB; "
-        f"memory-mapped files {mapped / 2**20:.0f} MB"
+        f"vector index on disk {index_mb:.0f} MB ({index_segments()}); heap old generation peak "
+        f"{old_gen / 2**20:.0f} MB; memory-mapped files {mapped / 2**20:.0f} MB"
+    )
+
+
+def index_segments() -> str:
+    """Lucene segments per vector index directory (each segment is its own HNSW graph, walked with the full k)."""
+    root = (
+        ROOT
+        / "var"
+        / "neo4j"
+        / os.environ["LOOKALIKE_NEO4J_INSTANCE"]
+        / "data"
+        / "databases/neo4j/schema/index/vector-2026.08"
+    )
+    counts = [
+        f"index {d.name}: {len(list(d.glob('*/*.si')))} segments"
+        for d in sorted(root.glob("*"))
+        if d.is_dir()
+    ]
+    return ", ".join(counts) or "no vector index directory"
+
+
+def index_options() -> str:
+    """The HNSW options each benchmark vector index was actually built with (not the settings')."""
+    rows = graph_store().db.read(
+        "SHOW VECTOR INDEXES YIELD name, options WHERE name STARTS WITH 'image_embeddings_benchmark' "
+        "RETURN name, options ORDER BY name"
+    )
+    return "; ".join(
+        f"{name}: m {o['indexConfig'].get('vector.hnsw.m')}, "
+        f"ef_construction {o['indexConfig'].get('vector.hnsw.ef_construction')}, "
+        f"quantization {o['indexConfig'].get('vector.quantization.type')}"
+        for name, o in rows
     )
 
 
@@ -294,11 +337,19 @@ def run(images: int, args: argparse.Namespace, rng: np.random.Generator) -> list
         load_s, index_s = load(
             product_ids, products, vectors, batch=args.load_batch, index_during_load=args.index_during_load
         )
-    variants = {"": MODEL}
+    indexes = {"": MODEL}
     if args.compare_index:
         compare_s = compare_index_build(json.loads(args.compare_index))
         print(f"compare index {args.compare_index} built in {compare_s:.0f} s", file=sys.stderr, flush=True)
-        variants[f" (B: {args.compare_index}, built in {compare_s:.0f} s)"] = MODEL_B
+        built = f"built in {compare_s:.0f} s" if compare_s else "kept from an earlier run"
+        indexes[f" (B: {args.compare_index}, {built})"] = MODEL_B
+    overfetches = [int(o) for o in str(args.overfetch).split(",")]
+    # Every index at every over-fetch: label -> (model, over-fetch).
+    variants = {
+        f"{label}{f' [over-fetch {o}]' if len(overfetches) > 1 else ''}": (model, o)
+        for label, model in indexes.items()
+        for o in overfetches
+    }
     search.filter_share.catalog_shape_forget()  # the graph was just refilled
     shape_took, _ = timed(lambda _: store.catalog_shape(), range(5))
     print(
@@ -309,7 +360,8 @@ def run(images: int, args: argparse.Namespace, rng: np.random.Generator) -> list
     )
     for q in queries[:10]:  # warm-up: page cache, query plans, JIT
         for where in FILTERS.values():
-            for model in variants.values():
+            for model, overfetch in variants.values():
+                search.similarity.SEARCH_OVERFETCH = overfetch
                 _nearest_product_hits(q, need=K, model=model, where=where, min_score=None)
 
     lines = []
@@ -318,14 +370,21 @@ def run(images: int, args: argparse.Namespace, rng: np.random.Generator) -> list
         allowed = np.array([where.matches(p) for p in products])
         share = search.filter_share.filter_share(store, where)
         passing_images = search.filter_share.filter_images(store, where, model=MODEL)
-        depth = search.similarity.search_depth(
-            need=K, share=share, passing_images=passing_images if where.has_product_properties else np.inf
-        )
+        depth: dict[str, int] = {}
+        for variant, (_, overfetch) in variants.items():
+            search.similarity.SEARCH_OVERFETCH = overfetch
+            depth[variant] = search.similarity.search_depth(
+                need=K, share=share, passing_images=passing_images if where.has_product_properties else np.inf
+            )
         exact = [exact_products(vectors, product_ids, q, allowed) for q in queries]
         variant_took: dict[str, list[float]] = {v: [] for v in variants}
         variant_found: dict[str, list[list[int]]] = {v: [] for v in variants}
-        for q in queries:  # variants query by query, so a change of machine load hits both alike
-            for variant, model in variants.items():
+        order = list(variants)
+        for n, q in enumerate(queries):
+            # Every variant on each query, so a change of machine load hits all alike; the order rotates from
+            # query to query, since the variant run right after another on the same query vector ran faster.
+            for variant in order[n % len(order) :] + order[: n % len(order)]:
+                model, search.similarity.SEARCH_OVERFETCH = variants[variant]
                 started = time.perf_counter()
                 hits = _nearest_product_hits(q, need=K, model=model, where=where, min_score=None)
                 variant_took[variant].append(time.perf_counter() - started)
@@ -340,7 +399,7 @@ def run(images: int, args: argparse.Namespace, rng: np.random.Generator) -> list
             p50, p95 = percentiles(variant_took[variant])
             baseline_p50.setdefault(variant, p50)
             lines.append(
-                f"| {images:,} | {name}{variant} | {allowed.mean():.1%} | {share:.1%}, {depth:,} "
+                f"| {images:,} | {name}{variant} | {allowed.mean():.1%} | {share:.1%}, {depth[variant]:,} "
                 f"| {p50:.1f} / {p95:.1f} "
                 f"| {p50 / baseline_p50[variant]:.1f}x | {recall:.3f} |"
             )
@@ -365,7 +424,8 @@ def run(images: int, args: argparse.Namespace, rng: np.random.Generator) -> list
         lines.append(
             f"| {images:,} | seed full scan (`vector.similarity.cosine`, top-10 images, no filter) | | | {p50:.1f} / {p95:.1f} | | |"
         )
-    if args.compare_index:
+    print(index_options(), flush=True)
+    if args.compare_index and not args.keep_compare_index:
         compare_index_drop()
     numpy_s, _ = timed(lambda q: exact_products(vectors, product_ids, q), queries)
     p50, p95 = percentiles(numpy_s)
@@ -415,10 +475,10 @@ def main() -> None:
     )
     parser.add_argument(
         "--overfetch",
-        type=int,
-        default=search.similarity.SEARCH_OVERFETCH,
+        default=str(search.similarity.SEARCH_OVERFETCH),
         help="images asked of the index per product wanted without a filter (tuning; default: the app's); "
-        "a filter gets it scaled by its estimated share, never under --min-overfetch",
+        "a filter gets it scaled by its estimated share, never under --min-overfetch. Several, comma-separated: "
+        "each is a variant, timed query by query beside the others",
     )
     parser.add_argument(
         "--min-overfetch",
@@ -438,6 +498,11 @@ def main() -> None:
         help="JSON index options for a second index on the same nodes, timed query by query beside the first, "
         'e.g. \'{"vector.quantization.type": "SCALAR"}\'',
     )
+    parser.add_argument(
+        "--keep-compare-index",
+        action="store_true",
+        help="leave the --compare-index index and labels in place; a later run with the same options reuses it",
+    )
     parser.add_argument("--load-batch", type=int, default=2000, help="images per write transaction")
     parser.add_argument(
         "--index-during-load",
@@ -451,7 +516,7 @@ def main() -> None:
         "--rebuild-index", action="store_true", help="with --reuse: time a rebuild of the vector index alone"
     )
     args = parser.parse_args()
-    search.similarity.SEARCH_OVERFETCH = args.overfetch
+    search.similarity.SEARCH_OVERFETCH = int(args.overfetch.split(",")[0])
     search.similarity.SEARCH_MIN_OVERFETCH = args.min_overfetch
     search.similarity.SEARCH_DEEP_MAX_SHARE = args.deep_max_share
     print(
