@@ -246,6 +246,13 @@ LOOKALIKE_PROJECTED_THRESHOLDS_FROM_ENV = frozenset(
     for name in ("LOOKALIKE_PROJECTED_SIMILAR_MIN_SCORE", "LOOKALIKE_INSIGHTS_PROJECTED_GOOD_MATCH_SCORE")
     if name in os.environ
 )
+# A fit estimates its good match (a second, held-out fit: ~7 s at 10k images) only if it will be served;
+# with the flag on, the workers estimate the served fit's if it has none (fitted with the flag off, or older),
+# checking this often (search/fitting.py `fit_calibrate_served`).
+if LOOKALIKE_PROJECTED_THRESHOLDS_FROM_FIT:
+    LOOKALIKE_WORKER_SCHEDULE["search.fitting.fit_calibrate_served_task"] = float(
+        os.environ.get("LOOKALIKE_FIT_CALIBRATE_EVERY_S", "600")
+    )
 LOOKALIKE_INSIGHTS_CLICKS_PER_MINUTE = int(os.environ.get("LOOKALIKE_INSIGHTS_CLICKS_PER_MINUTE", "30"))
 # Similar-items strips re-ranked by their clicks: "auto" turns on once the log holds enough strip clicks.
 LOOKALIKE_CLICK_BOOST = os.environ.get("LOOKALIKE_CLICK_BOOST", "auto")

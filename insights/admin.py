@@ -14,16 +14,9 @@ from catalog.models import Product
 from insights import selectors
 from insights.charts import bar_chart
 from insights.models import SearchEvent, SearchKind
+from search.versions import fit_threshold_served
 
 DAYS = 30
-
-
-def _fits_own_good_match() -> bool:
-    """Whether a served fit's calibrated good-match score replaces the setting (search/versions.py)."""
-    return settings.LOOKALIKE_PROJECTED_THRESHOLDS_FROM_FIT and (
-        "LOOKALIKE_INSIGHTS_PROJECTED_GOOD_MATCH_SCORE"
-        not in settings.LOOKALIKE_PROJECTED_THRESHOLDS_FROM_ENV
-    )
 
 
 @admin.register(SearchEvent)
@@ -54,7 +47,7 @@ class SearchEventAdmin(admin.ModelAdmin):
             "good_match_score": (
                 f"{settings.LOOKALIKE_INSIGHTS_GOOD_MATCH_SCORE} "
                 f"({settings.LOOKALIKE_INSIGHTS_PROJECTED_GOOD_MATCH_SCORE} under a catalog projection"
-                f"{' unless its fit calibrated its own' if _fits_own_good_match() else ''})"
+                f"{' unless its fit calibrated its own' if fit_threshold_served('good_match_score') else ''})"
             ),
             "thumbnail_days": settings.LOOKALIKE_INSIGHTS_THUMBNAIL_DAYS,
             **extra,

@@ -9,11 +9,15 @@ shop. Two are estimated per fit, in NumPy on projected vectors, and stored with 
   the "searches": its best score among its own product's other photos against its best among other products';
 - the similar-items minimum: a high quantile of the cosines between photos of different categories, i.e.
   what unrelated products reach.
+
+The second fit is nearly all the cost (~7 s of a 10k-image fit), so a fit makes it only if its good match
+will be served (LOOKALIKE_PROJECTED_THRESHOLDS_FROM_FIT); the similar-items minimum costs well under a second
+and is always estimated. search/fitting.py `fit_calibrate_served` estimates a served fit's good match later.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -69,16 +73,27 @@ def good_match_estimate(
     return youden_threshold(sold[both], unsold[both])
 
 
+def unrelated_draw(count: int, *, seed: int = 0) -> np.ndarray:
+    """The rows (of `count` photos) whose cross-category pairs the similar-items minimum scores."""
+    return np.random.default_rng(seed).permutation(count)[:UNRELATED_PHOTOS]
+
+
 def similar_min_estimate(
-    vectors: np.ndarray, categories: Sequence[int] | np.ndarray, *, seed: int = 0
+    vectors: np.ndarray,
+    categories: Sequence[int] | np.ndarray,
+    *,
+    seed: int = 0,
+    transform: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> float | None:
-    """UNRELATED_QUANTILE of the cosines between photos of different categories (None: one category)."""
+    """UNRELATED_QUANTILE of the cosines between photos of different categories (None: one category).
+    `transform` (e.g. a fit's projection) is applied to the drawn photos only: projecting a 10k catalog
+    whole to score 2,000 of its photos cost more than the quantile itself."""
     labels = np.asarray(categories)
     if len(np.unique(labels)) < 2:
         return None
-    rng = np.random.default_rng(seed)
-    rows = rng.permutation(len(vectors))[:UNRELATED_PHOTOS]
-    scores = vectors[rows] @ vectors[rows].T
+    rows = unrelated_draw(len(vectors), seed=seed)
+    drawn = vectors[rows] if transform is None else transform(vectors[rows])
+    scores = drawn @ drawn.T
     first, second = np.triu_indices(len(rows), k=1)
     unrelated = labels[rows][first] != labels[rows][second]
     return float(np.quantile(scores[first[unrelated], second[unrelated]], UNRELATED_QUANTILE))

@@ -10,7 +10,7 @@ meanwhile are written to both versions by indexing (search/versions.py `versions
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
@@ -23,7 +23,12 @@ from django_tasks import task
 
 from catalog.models import ProductImage, SyncStatus
 from search.augment import views_embed, views_prune
-from search.calibration import good_match_estimate, held_out_split, similar_min_estimate
+from search.calibration import (
+    good_match_estimate,
+    held_out_split,
+    similar_min_estimate,
+    unrelated_draw,
+)
 from search.embeddings import backbone_get, vector_from_bytes, vector_to_bytes
 from search.graph import graph_store
 from search.head import HeadSettings, head_train
@@ -39,7 +44,13 @@ from search.projection import (
 )
 from search.serving import SWITCH_GRACE_S, serving_forget
 from search.similar_edges import similar_rebuild_stored
-from search.versions import version_backbone, version_fit_id, version_threshold, versions_forget
+from search.versions import (
+    fit_threshold_served,
+    version_backbone,
+    version_fit_id,
+    version_threshold,
+    versions_forget,
+)
 
 ProgressFactory = Callable[[int, str, str], AbstractContextManager[Callable[[int], None]]]
 PROJECT_CHUNK = 500
@@ -116,40 +127,75 @@ class _Calibration:
     good_match_score: float | None
     similar_min_score: float | None
     seconds: float
+    good_match_estimated: bool  # the held-out fit was made (its estimate may still be None: too few photos)
+
+
+Row = tuple[int, int, bytes]  # product, category, stored raw embedding
+
+
+def _vectors(rows: list[Row]) -> np.ndarray:
+    return np.stack([vector_from_bytes(e) for _, _, e in rows])
+
+
+def _good_match_calibrated(
+    held_rows: list[Row],
+    kept_rows: list[Row],
+    *,
+    shrinkage: float,
+    dimensions: int | None,
+    head: HeadSettings | None,
+) -> float | None:
+    """The good-match score (search/calibration.py) from a second fit, made as the served one (augmented views
+    left out) on the kept photos only, the held-out photos being the searches. Nearly all of the calibration's
+    time: ~7 s of a 10k-image head fit (docs/benchmarks.md), hence made only when it will be served."""
+    if not held_rows or not kept_rows:
+        return None
+    dimension = len(vector_from_bytes(kept_rows[0][2]))
+    held_fit, _ = _fitted(
+        kept_rows,
+        shrinkage=shrinkage,
+        dimensions=dimensions,
+        extra=np.zeros((0, dimension), dtype=np.float32),
+        extra_positions=np.zeros(0, dtype=np.int64),
+        head=head,
+    )
+    if held_fit is None:
+        return None
+    return good_match_estimate(
+        project(_vectors(held_rows), held_fit),
+        np.array([p for p, _, _ in held_rows]),
+        project(_vectors(kept_rows), held_fit),
+        np.array([p for p, _, _ in kept_rows]),
+    )
 
 
 def _calibrated(
-    rows: list[tuple[int, int, bytes]],
+    rows: list[Row],
     projection: Projection,
     *,
     shrinkage: float,
     dimensions: int | None,
     head: HeadSettings | None,
+    good_match: bool = True,
 ) -> _Calibration:
-    """The fit's thresholds (search/calibration.py): the similar-items minimum on its own projected photos,
-    the good-match score from a second fit, made the same way (augmented views left out) without one photo
-    of each product, those photos being the searches."""
+    """The fit's thresholds: the similar-items minimum on its own projected photos (cheap: 2,000 photos drawn
+    and projected), and with `good_match` the good-match score from a held-out fit (`_good_match_calibrated`)."""
     started = time.perf_counter()
-    products = np.array([p for p, _, _ in rows])
     categories = np.array([c for _, c, _ in rows])
-    vectors = np.stack([vector_from_bytes(e) for _, _, e in rows])
-    similar = similar_min_estimate(project(vectors, projection), categories)
-    held, kept = held_out_split(products)
-    no_views = np.zeros((0, vectors.shape[1]), dtype=np.float32)
-    held_fit, _ = _fitted(
-        [rows[i] for i in kept],
-        shrinkage=shrinkage,
-        dimensions=dimensions,
-        extra=no_views,
-        extra_positions=np.zeros(0, dtype=np.int64),
-        head=head,
+    similar = similar_min_estimate(
+        _vectors(rows), categories, transform=lambda drawn: project(drawn, projection)
     )
     good = None
-    if held_fit is not None and len(held):
-        good = good_match_estimate(
-            project(vectors[held], held_fit), products[held], project(vectors[kept], held_fit), products[kept]
+    if good_match:
+        held, kept = held_out_split([p for p, _, _ in rows])
+        good = _good_match_calibrated(
+            [rows[i] for i in held],
+            [rows[i] for i in kept],
+            shrinkage=shrinkage,
+            dimensions=dimensions,
+            head=head,
         )
-    return _Calibration(good, similar, time.perf_counter() - started)
+    return _Calibration(good, similar, time.perf_counter() - started, good_match)
 
 
 def _views(image_ids: list[int], views: int, progress: ProgressFactory) -> tuple[np.ndarray, np.ndarray]:
@@ -202,7 +248,7 @@ def projection_fit_create(
             extra_positions=positions,
             head=head_settings,
         )
-    calibration = _Calibration(None, None, 0.0)
+    calibration = _Calibration(None, None, 0.0, False)
     if projection is not None:
         calibration = _calibrated(
             rows,
@@ -210,6 +256,7 @@ def projection_fit_create(
             shrinkage=shrinkage,
             dimensions=dimensions,
             head=head_settings if trained else None,
+            good_match=fit_threshold_served("good_match_score"),
         )
     return ProjectionFit.objects.create(
         backbone=backbone,
@@ -227,8 +274,68 @@ def projection_fit_create(
         good_match_score=calibration.good_match_score,
         similar_min_score=calibration.similar_min_score,
         calibration_seconds=calibration.seconds,
+        good_match_estimated_at=timezone.now() if calibration.good_match_estimated else None,
         fit_seconds=time.perf_counter() - started,
     )
+
+
+def fit_calibrate(fit: ProjectionFit) -> ProjectionFit:
+    """Estimate a projected fit's good match now, as a fit made with it served would have at fit time: the
+    held-out fit needs only the fit's settings, and the catalog as it is now (photos since the fit included;
+    only the photos the held-out fit draws are read). A fit without a similar-items minimum (older fits)
+    gets one too, from the photos it draws. Returns the fit as stored."""
+    started = time.perf_counter()
+    projection = projection_load(fit_id=fit.pk)
+    if projection is None:
+        return fit
+    images = _embedded_images(fit.backbone).order_by("pk")
+    listed = list(images.values_list("pk", "product_id", "product__category_id"))
+    held, kept = held_out_split([product for _, product, _ in listed])
+    drawn = unrelated_draw(len(listed)) if fit.similar_min_score is None else np.zeros(0, dtype=np.int64)
+    wanted = {listed[i][0] for i in (*held, *kept, *drawn)}
+    embeddings = dict(images.filter(pk__in=wanted).values_list("pk", "embedding"))
+
+    def rows_of(indices: Iterable[int]) -> list[Row]:  # an image deleted meanwhile is left out
+        return [
+            (listed[i][1], listed[i][2], embeddings[listed[i][0]])
+            for i in indices
+            if listed[i][0] in embeddings
+        ]
+
+    trained_on_all = fit.dimensions == backbone_get(fit.backbone).dimensions
+    updates: dict[str, object] = {
+        "good_match_score": _good_match_calibrated(
+            rows_of(held),
+            rows_of(kept),
+            shrinkage=fit.shrinkage,
+            dimensions=None if trained_on_all else fit.dimensions,
+            head=HeadSettings(epochs=fit.head_epochs) if fit.head_epochs else None,
+        ),
+        "good_match_estimated_at": timezone.now(),
+    }
+    if fit.similar_min_score is None and (drawn_rows := rows_of(drawn)):
+        updates["similar_min_score"] = similar_min_estimate(
+            _vectors(drawn_rows),
+            [c for _, c, _ in drawn_rows],
+            transform=lambda vectors: project(vectors, projection),
+        )
+    updates["calibration_seconds"] = fit.calibration_seconds + time.perf_counter() - started
+    ProjectionFit.objects.filter(pk=fit.pk, good_match_estimated_at__isnull=True).update(**updates)
+    versions_forget()
+    fit.refresh_from_db()
+    return fit
+
+
+def fit_calibrate_served() -> ProjectionFit | None:
+    """The served fit's good match, estimated now if it will be served and the fit never estimated it (fitted
+    with LOOKALIKE_PROJECTED_THRESHOLDS_FROM_FIT off, or before fits calibrated); until then the setting's
+    default is served. Scheduled on the workers while the flag is on (LOOKALIKE_WORKER_SCHEDULE)."""
+    if not fit_threshold_served("good_match_score"):
+        return None
+    fit = ProjectionFit.objects.filter(
+        status=FitStatus.SERVED, matrix__isnull=False, good_match_estimated_at__isnull=True
+    ).first()
+    return fit_calibrate(fit) if fit else None
 
 
 @contextmanager
@@ -371,6 +478,9 @@ class ServedFit:
     images_changed: int  # embedded or re-synced since the fit, plus those removed since
     good_match_score: float | None = None  # the thresholds served under the version (None: no version yet)
     similar_min_score: float | None = None
+    good_match_wanted: bool = (
+        False  # a fit's own good match would be served (its estimate is made if missing)
+    )
 
     @property
     def changed_percent(self) -> int:
@@ -420,7 +530,13 @@ def fit_served_get(*, version: str | None) -> ServedFit:
         images_changed=changed,
         good_match_score=good_match,
         similar_min_score=similar_min,
+        good_match_wanted=fit_threshold_served("good_match_score"),
     )
+
+
+@task()
+def fit_calibrate_served_task() -> None:
+    fit_calibrate_served()
 
 
 @task()

@@ -12,7 +12,8 @@ class FitStatus(models.TextChoices):
 
 class ProjectionFit(models.Model):
     """One fit of the catalog projection (search/projection.py). The graph serves a backbone plus a fit as
-    one model key, `<backbone>__p<id>` (search/versions.py); a fit never changes once written."""
+    one model key, `<backbone>__p<id>` (search/versions.py); a fit never changes once written, but for a
+    good-match estimate filled in later (`good_match_estimated_at`)."""
 
     backbone = models.CharField(max_length=50)
     grouping = models.CharField(max_length=10)  # product, category or identity
@@ -35,11 +36,17 @@ class ProjectionFit(models.Model):
     views = models.PositiveSmallIntegerField(default=0)
     head_epochs = models.PositiveSmallIntegerField(default=0)
     views_seconds = models.FloatField(default=0.0)  # part of fit_seconds: the CNN passes over the views
-    # Thresholds calibrated on the catalog's own photos at fit time (search/calibration.py); null where not
-    # estimated (older fits, the identity, too few photos). Served as search/versions.py `version_threshold` says.
+    # Thresholds calibrated on the catalog's own photos (search/calibration.py); null where not estimated
+    # (older fits, the identity, too few photos). Served as search/versions.py `version_threshold` says.
     good_match_score = models.FloatField(null=True, blank=True)
     similar_min_score = models.FloatField(null=True, blank=True)
-    calibration_seconds = models.FloatField(default=0.0)  # part of fit_seconds: the held-out fit mostly
+    calibration_seconds = models.FloatField(
+        default=0.0
+    )  # the held-out fit mostly; part of fit_seconds at the fit
+    # When the good match was estimated (its value may still be null: too few photos). Null: not estimated,
+    # since a fit estimates it only if it will be served (LOOKALIKE_PROJECTED_THRESHOLDS_FROM_FIT); turned
+    # on later, the worker estimates the served fit's (search/fitting.py `fit_calibrate_served`).
+    good_match_estimated_at = models.DateTimeField(null=True, blank=True)
     fitted_at = models.DateTimeField(auto_now_add=True)
     served_at = models.DateTimeField(null=True, blank=True)
 

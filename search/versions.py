@@ -10,6 +10,7 @@ backbone name is its identity version. The raw backbone vectors stay in the data
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from typing import Literal
 
@@ -22,7 +23,8 @@ from search.projection import Projection, project
 SEPARATOR = "__p"
 
 _projections: dict[int, Projection | None] = {}
-_calibrations: dict[int, dict[str, float | None]] = {}
+# fit id -> (its calibrated thresholds, when to read them again: None for never)
+_calibrations: dict[int, tuple[dict[str, float | None], float | None]] = {}
 _projections_lock = threading.Lock()
 
 
@@ -96,31 +98,50 @@ def version_checked() -> Backbone:
 
 
 Calibrated = Literal["good_match_score", "similar_min_score"]
+_SETTING_OF: dict[str, str] = {
+    "good_match_score": "LOOKALIKE_INSIGHTS_PROJECTED_GOOD_MATCH_SCORE",
+    "similar_min_score": "LOOKALIKE_PROJECTED_SIMILAR_MIN_SCORE",
+}
+# A fit whose good match is not estimated yet (the worker estimates the served fit's once the flag is on,
+# search/fitting.py `fit_calibrate_served`) is read again at most this often; an estimated one is cached.
+CALIBRATION_RECHECK_S = 60.0
+_monotonic = time.monotonic  # the tests' clock
+
+
+def fit_threshold_served(field: Calibrated) -> bool:
+    """Whether a served fit's own value of this threshold would be served (the flag on, the setting not set
+    in the environment): the good-match estimate costs a second fit, made only when this is true."""
+    return (
+        settings.LOOKALIKE_PROJECTED_THRESHOLDS_FROM_FIT
+        and _SETTING_OF[field] not in settings.LOOKALIKE_PROJECTED_THRESHOLDS_FROM_ENV
+    )
 
 
 def version_calibrated(version: str, field: Calibrated) -> float | None:
-    """The fit's own calibrated threshold (cached: a fit never changes); None if it has none or is gone."""
+    """The fit's own calibrated threshold; None if it has none or is gone. Cached, except that a fit whose
+    good match is not estimated yet is read again after CALIBRATION_RECHECK_S."""
     fit_id = version_fit_id(version)
     if fit_id is None:
         return None
     with _projections_lock:
-        if fit_id not in _calibrations:
+        cached = _calibrations.get(fit_id)
+        if cached is None or cached[1] is not None and _monotonic() >= cached[1]:
             from search.models import ProjectionFit
 
-            fields = ("good_match_score", "similar_min_score")
+            fields = ("good_match_score", "similar_min_score", "good_match_estimated_at")
             row = ProjectionFit.objects.filter(pk=fit_id).values_list(*fields).first()
-            _calibrations[fit_id] = dict(zip(fields, row, strict=True)) if row else {}
-        return _calibrations[fit_id].get(field)
+            values = dict(zip(fields[:2], row[:2], strict=True)) if row else {}
+            pending = row is not None and row[2] is None
+            cached = (values, _monotonic() + CALIBRATION_RECHECK_S if pending else None)
+            _calibrations[fit_id] = cached
+        return cached[0].get(field)
 
 
 def version_threshold(version: str, *, field: Calibrated, setting: str) -> float:
     """A projected version's threshold: the setting if the operator set it in the environment, else the
     fit's own (when LOOKALIKE_PROJECTED_THRESHOLDS_FROM_FIT), else the setting's default."""
     default: float = getattr(settings, setting)
-    if (
-        setting in settings.LOOKALIKE_PROJECTED_THRESHOLDS_FROM_ENV
-        or not settings.LOOKALIKE_PROJECTED_THRESHOLDS_FROM_FIT
-    ):
+    if not fit_threshold_served(field):
         return default
     calibrated = version_calibrated(version, field)
     return default if calibrated is None else calibrated

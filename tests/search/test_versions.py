@@ -3,10 +3,14 @@ calibration, the settings' defaults, in that order."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
+from django.utils import timezone
 
 from insights.thresholds import good_match_score
+from search import versions
 from search.fitting import fit_served_get
 from search.models import ProjectionFit
 from search.versions import version_similar_min_score, versions_forget
@@ -29,7 +33,12 @@ def _defaults(settings):
 
 
 def _fit(*, good_match: float | None, similar_min: float | None) -> ProjectionFit:
-    return served_fit_make(np.eye(DIMENSIONS), good_match_score=good_match, similar_min_score=similar_min)
+    return served_fit_make(
+        np.eye(DIMENSIONS),
+        good_match_score=good_match,
+        similar_min_score=similar_min,
+        good_match_estimated_at=None if good_match is None else timezone.now(),
+    )
 
 
 def _served(version: str) -> tuple[float, float]:
@@ -88,3 +97,21 @@ def test_the_admin_shows_the_served_thresholds_and_the_fits_own(settings, memory
     settings.LOOKALIKE_PROJECTED_THRESHOLDS_FROM_FIT = False
     page = admin_client.get("/admin/search/projectionfit/").content.decode()
     assert "good match ≥ 0.410" in page and "similar items ≥ 0.100" in page
+
+
+def test_a_fit_awaiting_its_good_match_is_read_again_an_estimated_one_is_not(settings, monkeypatch):
+    # The worker fills a served fit's good match in after the flag is turned on (search/fitting.py
+    # `fit_calibrate_served`); every process serving it picks it up within CALIBRATION_RECHECK_S.
+    settings.LOOKALIKE_PROJECTED_THRESHOLDS_FROM_FIT = True
+    fit = _fit(good_match=None, similar_min=0.05)
+    assert good_match_score(fit.version) == 0.41
+    ProjectionFit.objects.filter(pk=fit.pk).update(
+        good_match_score=0.3, good_match_estimated_at=timezone.now()
+    )
+    assert good_match_score(fit.version) == 0.41  # cached until the recheck
+    later = time.monotonic() + versions.CALIBRATION_RECHECK_S + 1
+    monkeypatch.setattr(versions, "_monotonic", lambda: later)
+    assert good_match_score(fit.version) == 0.3
+    ProjectionFit.objects.filter(pk=fit.pk).update(good_match_score=0.2)
+    later += 10 * versions.CALIBRATION_RECHECK_S
+    assert good_match_score(fit.version) == 0.3  # estimated: cached for good
