@@ -3,8 +3,11 @@ the good match only where it will be served, and estimated later for the served 
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
+from django.apps import apps as django_apps
 from django.utils import timezone
 
 from catalog.models import ProductImage, SyncStatus
@@ -16,7 +19,7 @@ from search.head import HeadSettings
 from search.models import FitStatus, ProjectionFit
 from search.projection import normalised
 from search.versions import version_similar_min_score, versions_forget
-from tests.factories import product_make
+from tests.factories import product_make, served_fit_make
 
 
 def _rows(spread: float, *, products: int = 30, photos: int = 4) -> list[tuple[int, int, bytes]]:
@@ -175,3 +178,17 @@ def test_the_admin_says_why_a_fit_has_no_good_match(catalog, settings, memory_gr
     page = admin_client.get("/admin/search/projectionfit/").content.decode()
     assert f"good match {fit.good_match_score:.3f} (estimated " in page  # later than the fit, said so
     assert f"good match ≥ {fit.good_match_score:.3f}" in page
+
+
+@pytest.mark.django_db
+def test_fits_calibrated_at_fit_time_before_this_count_as_estimated():
+    # Migration search 0005: fits of 7b1f056 (calibration_seconds > 0) made the held-out fit, even if it
+    # found too few photos; older fits did not, so the worker estimates them once the flag is on.
+    migration = importlib.import_module("search.migrations.0005_fit_good_match_estimated_at")
+    calibrated = served_fit_make(np.eye(4), calibration_seconds=7.0, good_match_score=None)
+    older = served_fit_make(np.eye(4))
+    migration.calibrated_fits_mark(django_apps, None)
+    calibrated.refresh_from_db()
+    older.refresh_from_db()
+    assert calibrated.good_match_estimated_at == calibrated.fitted_at
+    assert older.good_match_estimated_at is None
