@@ -35,14 +35,21 @@ def test_the_background_writer_stores_events_after_the_request(rows_kept_across_
 
 
 def test_a_full_queue_drops_events_without_blocking_or_raising(monkeypatch):
-    release = threading.Event()
-    monkeypatch.setattr(writer, "events_write", lambda records: release.wait(5))  # a store that hangs
+    writing, release = threading.Event(), threading.Event()
+
+    def hanging_store(records):  # type: ignore[no-untyped-def]
+        writing.set()
+        release.wait(5)
+
+    monkeypatch.setattr(writer, "events_write", hanging_store)
     background = writer.BackgroundWriter(size=2)
     before = writer.drops.dropped
-    for _ in range(10):
+    background.submit(_record())
+    assert writing.wait(5)  # the thread holds that one, stuck in the store
+    for _ in range(9):
         background.submit(_record())  # returns at once even though nothing can be written
-    # The thread holds one or two (a batch), the queue two: the rest are dropped.
-    assert writer.drops.dropped - before >= 6
+    # The queue takes two; the other seven are dropped (waiting for the thread first makes the count exact).
+    assert writer.drops.dropped - before == 7
     release.set()
     background.flush()
 
