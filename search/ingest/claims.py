@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
@@ -41,11 +41,36 @@ class Claim:
         return [task.id for task in self.tasks]
 
 
+def _ready(now: datetime) -> Q:
+    return Q(status=TaskResultStatus.READY) & (Q(run_after=get_date_max()) | Q(run_after__lte=now))
+
+
+def _lease_expired(now: datetime, lease_s: float) -> Q:
+    return Q(status=TaskResultStatus.RUNNING, started_at__lt=now - timedelta(seconds=lease_s))
+
+
 def claimable(*, now: datetime, lease_s: float) -> Q:
     """Ready to run, or RUNNING under a lease that ran out (its worker presumed dead)."""
-    ready = Q(status=TaskResultStatus.READY) & (Q(run_after=get_date_max()) | Q(run_after__lte=now))
-    lease_expired = Q(status=TaskResultStatus.RUNNING, started_at__lt=now - timedelta(seconds=lease_s))
-    return ready | lease_expired
+    return _ready(now) | _lease_expired(now, lease_s)
+
+
+def claimable_locked(
+    queued: QuerySet[DBTaskResult], *, now: datetime, lease_s: float, limit: int
+) -> list[DBTaskResult]:
+    """The first `limit` claimable tasks of `queued` in queue order (highest priority, then oldest), locked
+    FOR UPDATE, skipping rows another claim has locked. Two queries rather than one with `claimable`'s OR:
+    the ready tasks walk the queue-order index of READY rows and the lease-expired ones the index of RUNNING
+    rows by lease (search/migrations/_task_indexes.py), so a claim reads about `limit` rows however long the
+    queue and however many finished tasks the table keeps (docs/benchmarks.md, "Ingestion through the
+    queue")."""
+    ready = list(queued.filter(_ready(now)).select_for_update(skip_locked=True)[:limit])
+    expired = list(queued.filter(_lease_expired(now, lease_s)).select_for_update(skip_locked=True)[:limit])
+    if not expired:
+        return ready
+    in_queue_order = sorted(
+        ready + expired, key=lambda task: (-task.priority, task.run_after, task.enqueued_at)
+    )
+    return in_queue_order[:limit]
 
 
 def tasks_take(tasks: list[DBTaskResult], *, worker_id: str, now: datetime) -> Claim | None:
@@ -69,14 +94,19 @@ def tasks_claim(
 ) -> Claim | None:
     """Take up to `limit` ready (or lease-expired) tasks, highest priority and oldest first."""
     now = timezone.now()
+    queued = DBTaskResult.objects.filter(backend_name=backend_name)
+    if task_paths:
+        queued = queued.filter(task_path__in=task_paths)
+    if exclude_task_paths:
+        queued = queued.exclude(task_path__in=exclude_task_paths)
+    # A look first, outside a transaction and locking nothing: a worker asks for deletes and edits before
+    # every batch, and during an import there are none (one query instead of a transaction of three, and on
+    # SQLite no write lock taken for nothing).
+    if not queued.filter(claimable(now=now, lease_s=lease_s)).exists():
+        return None
     with exclusive_transaction():
-        queued = DBTaskResult.objects.filter(claimable(now=now, lease_s=lease_s), backend_name=backend_name)
-        if task_paths:
-            queued = queued.filter(task_path__in=task_paths)
-        if exclude_task_paths:
-            queued = queued.exclude(task_path__in=exclude_task_paths)
         return tasks_take(
-            list(queued.select_for_update(skip_locked=True)[:limit]), worker_id=worker_id, now=now
+            claimable_locked(queued, now=now, lease_s=lease_s, limit=limit), worker_id=worker_id, now=now
         )
 
 

@@ -28,7 +28,7 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
 
 from catalog.models import ProductImage
-from search.ingest.claims import Claim, claimable, tasks_take
+from search.ingest.claims import Claim, claimable, claimable_locked, tasks_take
 from search.tasks import image_sync_task
 
 # Any fixed number other than search/ingest/schedule.py's: the lock image claims take turns on.
@@ -51,18 +51,17 @@ def image_syncs_claim(
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CLAIM_LOCK_KEY])
         syncs = DBTaskResult.objects.filter(backend_name=backend_name, task_path=image_sync_task.module_path)
         held = syncs.filter(status=TaskResultStatus.RUNNING, started_at__gte=now - timedelta(seconds=lease_s))
-        queued = syncs.filter(claimable(now=now, lease_s=lease_s))
         held_images = _siblings(_image_ids(held))
-        if held_images:
-            queued = queued.exclude(args_kwargs__kwargs__image_id__in=list(held_images))
-        head = list(queued.select_for_update(skip_locked=True)[:limit])
+        unheld = syncs.exclude(args_kwargs__kwargs__image_id__in=list(held_images)) if held_images else syncs
+        head = claimable_locked(unheld, now=now, lease_s=lease_s, limit=limit)
         if not head:
             return None
-        # All the queued syncs of the head's products: some may come later in the queue, or beyond the head.
+        # All the queued syncs of the head's products: some may come later in the queue, or beyond the head
+        # (found by image id: search/migrations/_task_indexes.py).
         product_of = _siblings([task_image_id(task) for task in head])
-        rest = queued.filter(args_kwargs__kwargs__image_id__in=list(product_of)).exclude(
-            id__in=[task.id for task in head]
-        )
+        rest = unheld.filter(
+            claimable(now=now, lease_s=lease_s), args_kwargs__kwargs__image_id__in=list(product_of)
+        ).exclude(id__in=[task.id for task in head])
         tasks = _whole_products([*head, *rest.select_for_update(skip_locked=True)], product_of, limit=limit)
         return tasks_take(tasks, worker_id=worker_id, now=now)
 
