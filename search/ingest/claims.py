@@ -110,6 +110,13 @@ def tasks_claim(
         )
 
 
+def tasks_unfinished_exist(*, backend_name: str = "default") -> bool:
+    """Any task queued (ready now or later) or running, whoever holds it."""
+    return DBTaskResult.objects.filter(
+        backend_name=backend_name, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
+    ).exists()
+
+
 def _still_held(claim: Claim, ids: Iterable | None = None):
     return DBTaskResult.objects.filter(
         id__in=claim.ids if ids is None else list(ids),

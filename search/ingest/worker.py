@@ -28,6 +28,7 @@ from search.ingest.claims import (
     tasks_fail,
     tasks_retry_later,
     tasks_succeed,
+    tasks_unfinished_exist,
 )
 from search.ingest.deferral import products_with_queued_images
 from search.ingest.product_claims import image_syncs_claim, task_image_id
@@ -58,7 +59,9 @@ class SyncWorker:
             if self.schedule_clock.due():
                 self._schedule_check()
             if not self.step():
-                if exit_when_idle:
+                # Nothing ready for this worker, but another may hold the last products (or a batch wait to
+                # retry): exit only once nothing is queued or running, so a holder that dies is covered.
+                if exit_when_idle and not tasks_unfinished_exist():
                     return
                 time.sleep(self.idle_sleep_s)
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
@@ -120,3 +122,27 @@ def test_two_claims_at_once_never_split_a_product(
         thread.join(timeout=30)
 
     assert claimed == {"y": images["Big"][:4], "x": images["Small"]}
+
+
+def test_a_worker_told_to_exit_when_idle_waits_while_another_holds_the_last_products(settings, monkeypatch):
+    from search.ingest import worker as worker_module
+    from search.ingest.worker import SyncWorker
+
+    settings.TASKS = QUEUE
+    settings.LOOKALIKE_WORKER_SCHEDULE = {}
+    images = _products(Last=2)
+    _queue(*images["Last"])
+    holder = image_syncs_claim(worker_id="holder", limit=4, lease_s=60)
+    assert holder is not None
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the idle worker's wait: the holder finishes during the second one
+        waits.append(seconds)
+        if len(waits) == 2:
+            tasks_succeed(holder, holder.ids)
+
+    monkeypatch.setattr(worker_module, "time", SimpleNamespace(sleep=sleep, perf_counter=time.perf_counter))
+    monkeypatch.setattr(worker_module, "close_old_connections", lambda: None)  # the test's transaction stays
+    SyncWorker(worker_id="idle", batch_size=4, lease_s=60, idle_sleep_s=0.5).run(exit_when_idle=True)
+
+    assert waits == [0.5, 0.5]  # nothing to claim, but it stayed until the held products were done
