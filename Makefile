@@ -5,6 +5,11 @@ VENV ?= $(or $(LOOKALIKE_VENV),.venv)
 PY := $(VENV)/bin/python
 DEMO_DATA ?= ../shared/datasets/grocery-store
 HOST_PORT ?= 127.0.0.1:8000
+# `make run`'s queue workers: processes, and torch threads each (default: LOOKALIKE_TORCH_THREADS, else the
+# cores shared out, at least 1).
+# Two processes of one thread embedded twice as fast as one process of two on 2 cores (docs/benchmarks.md).
+WORKERS ?= 2
+WORKER_THREADS ?=
 
 .PHONY: run test lint setup neo4j-start neo4j-stop neo4j-test-start neo4j-test-stop postgres-start postgres-stop demo bench load bench-ingestion
 
@@ -43,9 +48,13 @@ run: setup neo4j-start
 	$(PY) manage.py setup_graph
 	$(PY) manage.py ensure_admin
 	$(PY) manage.py import_catalog $(DEMO_DATA)
-	@# One queue worker beside the web server; it stops with it (Ctrl-C reaches both, the trap waits for it).
-	$(PY) manage.py sync_worker & worker=$$!; \
-	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	@# $(WORKERS) queue workers beside the web server; they stop with it (Ctrl-C reaches all, the trap waits).
+	threads=$${LOOKALIKE_TORCH_THREADS:-$(WORKER_THREADS)}; \
+	threads=$${threads:-$$(( $$(nproc) / $(WORKERS) > 0 ? $$(nproc) / $(WORKERS) : 1 ))}; \
+	workers=; for n in $$(seq $(WORKERS)); do \
+	  LOOKALIKE_TORCH_THREADS=$$threads $(PY) manage.py sync_worker & workers="$$workers $$!"; \
+	done; \
+	trap 'kill -TERM $$workers 2>/dev/null; wait $$workers' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST_PORT)
 
 # Lint, format check and type check first: they take seconds, the suite minutes.
