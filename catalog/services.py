@@ -9,6 +9,7 @@ from typing import BinaryIO
 
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils.text import slugify
 
 from catalog.importers import CatalogRow
@@ -168,6 +169,7 @@ def catalog_row_import(*, row: CatalogRow) -> bool:
         content_hash = file_sha256(handle)
         with transaction.atomic():
             product = Product.objects.filter(slug=slugify(row.name)[:200]).first()
+            position = 0
             if product is None:
                 product = product_create(
                     name=row.name,
@@ -177,9 +179,20 @@ def catalog_row_import(*, row: CatalogRow) -> bool:
                     description=row.description,
                     in_stock=row.in_stock,
                 )
-            if product.images.filter(content_hash=content_hash).exists():
-                return False
+            else:
+                # One query for both: is this photo there already, and where does it go (an import is mostly
+                # photos of products it created a few rows earlier).
+                images = product.images.aggregate(
+                    count=Count("pk"), same=Count("pk", filter=Q(content_hash=content_hash))
+                )
+                if images["same"]:
+                    return False
+                position = images["count"]
             product_image_add(
-                product=product, file=handle, filename=row.image.name, content_hash=content_hash
+                product=product,
+                file=handle,
+                filename=row.image.name,
+                content_hash=content_hash,
+                position=position,
             )
     return True

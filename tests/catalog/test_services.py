@@ -27,3 +27,16 @@ def test_an_imported_row_is_hashed_once_and_imported_once(grocery_dir, monkeypat
     assert image.content_hash == hashlib.sha256(photo.read_bytes()).hexdigest()
     assert services.catalog_row_import(row=row) is False  # the same bytes again: skipped
     assert ProductImage.objects.filter(product__name="Imported apple").count() == 1
+
+
+def test_a_products_imported_photos_take_the_next_positions_and_a_repeat_is_skipped(grocery_dir):
+    photos = sorted((grocery_dir / "train").glob("*/*/*.jpg"))[:3]
+    rows = [
+        CatalogRow(image=p, name="Imported pear", category="Fruit", price=Decimal("1.00")) for p in photos
+    ]
+
+    assert [services.catalog_row_import(row=row) for row in [*rows, rows[1]]] == [True, True, True, False]
+    images = ProductImage.objects.filter(product__name="Imported pear").order_by("pk")
+    assert [(image.position, image.content_hash) for image in images] == [
+        (n, hashlib.sha256(photo.read_bytes()).hexdigest()) for n, photo in enumerate(photos)
+    ]
