@@ -8,7 +8,7 @@ of 30 images each (rows only, no files) with one READY `image_sync_task` per ima
 image syncs of other images (the history a queue keeps). Then `--claims` image claims of 32 (whole products,
 search/ingest/product_claims.py), each followed by what a worker does with them in the database: the deferral
 check (search/ingest/deferral.py), a lease renewal and marking them SUCCESSFUL. Median and p90 ms of each, with
-the indexes of search/migrations/0005 and without them (dropped for that half). Not timed by CPU: run it alone.
+the indexes of search/migrations/0006 and without them (dropped for that half). Not timed by CPU: run it alone.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Indexes on django-tasks-db's task table for the worker's claims (search/migrations/0005).
+"""Indexes on django-tasks-db's task table for the worker's claims (search/migrations/0006).
 
 The table is the package's, so these are plain SQL in our own migration. The package indexes the READY tasks in
 queue order; a claim also asks, and without these read every row of the table for it (the queue and every

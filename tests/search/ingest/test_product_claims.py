@@ -124,6 +124,7 @@ def test_two_claims_at_once_never_split_a_product(
     assert claimed == {"y": images["Big"][:4], "x": images["Small"]}
 
 
+@pytest.mark.django_db
 def test_a_worker_told_to_exit_when_idle_waits_while_another_holds_the_last_products(settings, monkeypatch):
     from search.ingest import worker as worker_module
     from search.ingest.worker import SyncWorker

@@ -17,7 +17,7 @@ def _drop(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("search", "0004_fit_calibrated_thresholds"),
+        ("search", "0005_fit_good_match_estimated_at"),
         ("django_tasks_database", "0021_conditional_partial_index_ordering"),
     ]
 
