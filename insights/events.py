@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import secrets
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,10 +25,21 @@ THUMBNAIL_PX = 128
 _RANDOM_BITS = 22
 
 
+_last_id = 0
+_last_id_lock = threading.Lock()
+
+
 def event_id_new() -> int:
     """Milliseconds since the epoch in the high bits (ids sort by time), 22 random bits below: unique
-    across processes without asking the database, and not guessable from a neighbouring id."""
-    return (time.time_ns() // 1_000_000) << _RANDOM_BITS | secrets.randbits(_RANDOM_BITS)
+    across processes without asking the database, and not guessable from a neighbouring id. Within a process
+    each id is above the last: random bits alone collide about once in 200 ids drawn in one millisecond."""
+    global _last_id
+    drawn = (time.time_ns() // 1_000_000) << _RANDOM_BITS | secrets.randbits(_RANDOM_BITS)
+    with _last_id_lock:
+        if drawn <= _last_id:
+            drawn = _last_id + 1 + secrets.randbits(_RANDOM_BITS // 2)
+        _last_id = drawn
+    return drawn
 
 
 @dataclass
