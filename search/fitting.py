@@ -478,9 +478,8 @@ class ServedFit:
     images_changed: int  # embedded or re-synced since the fit, plus those removed since
     good_match_score: float | None = None  # the thresholds served under the version (None: no version yet)
     similar_min_score: float | None = None
-    good_match_wanted: bool = (
-        False  # a fit's own good match would be served (its estimate is made if missing)
-    )
+    # A fit's own good match would be served (its estimate is made if missing).
+    good_match_wanted: bool = False
 
     @property
     def changed_percent(self) -> int:

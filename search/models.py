@@ -40,9 +40,8 @@ class ProjectionFit(models.Model):
     # (older fits, the identity, too few photos). Served as search/versions.py `version_threshold` says.
     good_match_score = models.FloatField(null=True, blank=True)
     similar_min_score = models.FloatField(null=True, blank=True)
-    calibration_seconds = models.FloatField(
-        default=0.0
-    )  # the held-out fit mostly; part of fit_seconds at the fit
+    # The held-out fit mostly; part of fit_seconds at the fit.
+    calibration_seconds = models.FloatField(default=0.0)
     # When the good match was estimated (its value may still be null: too few photos). Null: not estimated,
     # since a fit estimates it only if it will be served (LOOKALIKE_PROJECTED_THRESHOLDS_FROM_FIT); turned
     # on later, the worker estimates the served fit's (search/fitting.py `fit_calibrate_served`).
