@@ -3,7 +3,10 @@ their rows, and graph sync follows from the signals (search/signals.py) after co
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from decimal import Decimal
 from typing import BinaryIO
 
@@ -165,20 +168,17 @@ def product_image_add(
 
 def catalog_row_import(*, row: CatalogRow) -> bool:
     """Add one catalogue row; rows already imported (same product, same image bytes) are skipped."""
+    return _row_import(row=row) is not None
+
+
+def _row_import(*, row: CatalogRow) -> ProductImage | None:
     with row.image.open("rb") as handle:
         content_hash = file_sha256(handle)
         with transaction.atomic():
             product = Product.objects.filter(slug=slugify(row.name)[:200]).first()
             position = 0
             if product is None:
-                product = product_create(
-                    name=row.name,
-                    slug=slugify(row.name)[:200] or None,
-                    price=row.price,
-                    category=category_get_or_create(name=row.category),
-                    description=row.description,
-                    in_stock=row.in_stock,
-                )
+                product = _product_from_row(row)
             else:
                 # One query for both: is this photo there already, and where does it go (an import is mostly
                 # photos of products it created a few rows earlier).
@@ -186,13 +186,121 @@ def catalog_row_import(*, row: CatalogRow) -> bool:
                     count=Count("pk"), same=Count("pk", filter=Q(content_hash=content_hash))
                 )
                 if images["same"]:
-                    return False
+                    return None
                 position = images["count"]
-            product_image_add(
+            return product_image_add(
                 product=product,
                 file=handle,
                 filename=row.image.name,
                 content_hash=content_hash,
                 position=position,
             )
-    return True
+
+
+def _product_from_row(row: CatalogRow) -> Product:
+    return product_create(
+        name=row.name,
+        slug=slugify(row.name)[:200] or None,
+        price=row.price,
+        category=category_get_or_create(name=row.category),
+        description=row.description,
+        in_stock=row.in_stock,
+    )
+
+
+@dataclasses.dataclass
+class RowsImported:
+    added: list[int] = dataclasses.field(default_factory=list)  # the new images' ids
+    skipped: int = 0  # already there
+    problems: list[str] = dataclasses.field(default_factory=list)  # "<file>: <error>", one per row left out
+
+
+def catalog_rows_import(
+    *, rows: Sequence[CatalogRow], on_added: Callable[[list[int]], object] | None = None
+) -> RowsImported:
+    """Add a chunk of catalogue rows in one transaction: each product looked up once, the new images in one
+    INSERT, then `on_added(their ids)` inside the same transaction (the import queues their syncs there, so
+    they commit together). The INSERT sends no post_save, but the row-by-row retry below saves each image:
+    a caller queueing in `on_added` defers the signals' syncs meanwhile (search.tasks.sync_deferred).
+    A row whose file cannot be read is reported and left out. Any other error rolls the chunk back (and
+    removes the files it stored) and imports it again row by row, so a bad row fails alone, as it would
+    have on its own. Rows already imported (same product, same image bytes) are skipped."""
+    result = RowsImported()
+    with ExitStack() as files:
+        hashed = []
+        for row in rows:
+            try:
+                handle = files.enter_context(row.image.open("rb"))
+                hashed.append((row, handle, file_sha256(handle)))
+            except OSError as exc:
+                result.problems.append(f"{row.image}: {exc}")
+        new: list[ProductImage] = []
+        try:
+            with transaction.atomic():
+                result.skipped = _images_new(hashed, new)
+                ProductImage.objects.bulk_create(new)
+                result.added = [image.pk for image in new]
+                if on_added and result.added:
+                    on_added(result.added)
+        except BaseException as exc:
+            for image in new:  # their rows went with the rollback; files already stored would stay behind
+                # FieldFile.save marks its file committed once the storage has it (in the INSERT's pre_save).
+                if image.image.name and getattr(image.image, "_committed", False):
+                    image.image.storage.delete(image.image.name)
+            if not isinstance(exc, Exception):
+                raise
+            return _rows_import_one_by_one(rows, on_added=on_added)
+    return result
+
+
+def _images_new(hashed: Sequence[tuple[CatalogRow, BinaryIO, str]], new: list[ProductImage]) -> int:
+    """Fill `new` with the unsaved images of rows not imported yet, creating their products; returns how many
+    rows were already there. Two queries for the chunk's existing products and their photos' hashes."""
+    slugs = {slugify(row.name)[:200] for row, _, _ in hashed} - {""}
+    products = Product.objects.in_bulk(list(slugs), field_name="slug")
+    hashes: dict[int, list[str]] = {product.pk: [] for product in products.values()}
+    for product_id, content_hash in ProductImage.objects.filter(product__in=list(hashes)).values_list(
+        "product_id", "content_hash"
+    ):
+        hashes[product_id].append(content_hash)
+    skipped = 0
+    for row, handle, content_hash in hashed:
+        slug = slugify(row.name)[:200]
+        product = products.get(slug) if slug else None
+        if product is None:
+            product = _product_from_row(row)
+            hashes[product.pk] = []
+            if slug:
+                products[slug] = product
+        if content_hash in hashes[product.pk]:
+            skipped += 1
+            continue
+        image = ProductImage(
+            product=product,
+            position=len(hashes[product.pk]),
+            content_hash=content_hash,
+            image=File(handle, name=row.image.name),
+        )
+        hashes[product.pk].append(content_hash)
+        new.append(image)
+    return skipped
+
+
+def _rows_import_one_by_one(
+    rows: Sequence[CatalogRow], *, on_added: Callable[[list[int]], object] | None
+) -> RowsImported:
+    result = RowsImported()
+    for row in rows:
+        try:
+            with transaction.atomic():
+                image = _row_import(row=row)
+                if image is not None and on_added:
+                    on_added([image.pk])
+        except (OSError, ValueError) as exc:
+            result.problems.append(f"{row.image}: {exc}")
+            continue
+        if image is None:
+            result.skipped += 1
+        else:
+            result.added.append(image.pk)
+    return result
