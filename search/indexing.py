@@ -11,9 +11,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 import numpy as np
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from catalog.models import Product, ProductImage, SyncStatus
@@ -116,8 +118,23 @@ def _embed_missing(images: Sequence[ProductImage], *, max_pixels: int, force: bo
         image.content_hash = prepared.content_hash
         prepared.tensor = None  # free the pixels
         embedded.append(image)
-    ProductImage.objects.bulk_update(embedded, ["embedding", "embedding_model", "content_hash"])
+    _embeddings_store(embedded)
     return failures
+
+
+def _embeddings_store(images: Sequence[ProductImage]) -> None:
+    """One UPDATE per image, sent together (executemany), rather than bulk_update's one UPDATE with a CASE
+    per image and field: building those expressions took ~10 ms of CPU per batch of 25 against ~1 ms for
+    this, for ~1 ms more on the database's side (docs/benchmarks.md, "Ingestion through the queue")."""
+    if not images:
+        return
+    table = connection.ops.quote_name(ProductImage._meta.db_table)
+    sql = f"UPDATE {table} SET embedding = %s, embedding_model = %s, content_hash = %s WHERE id = %s"
+    rows: list[Any] = [
+        (image.embedding, image.embedding_model, image.content_hash, image.pk) for image in images
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _mark(image_ids: Iterable[int], status: str, error: str = "") -> None:

@@ -101,3 +101,22 @@ def test_orphans_are_removed(memory_graph):
     ProductImage.objects.filter(pk=image.pk).delete()  # a delete the graph never heard of
     assert indexing.orphans_remove() == (0, 1)
     assert graph_image_ids(memory_graph) == set()
+
+
+@pytest.mark.postgres
+def test_embeddings_are_stored_each_with_its_image(memory_graph):
+    product = product_make("Stored apart")
+    images = [image_add_from_bytes(product, jpeg_bytes()) for _ in range(3)]
+    others = ProductImage.objects.exclude(pk__in=[i.pk for i in images])
+    untouched = list(others.values_list("pk", "embedding_model", "content_hash"))
+    for n, image in enumerate(images):
+        image.embedding = np.full(4, n, dtype="<f4").tobytes()
+        image.embedding_model, image.content_hash = f"model {n}", f"hash {n}"
+
+    indexing._embeddings_store(images)
+
+    stored = ProductImage.objects.filter(pk__in=[i.pk for i in images]).order_by("pk")
+    assert [(bytes(i.embedding), i.embedding_model, i.content_hash) for i in stored] == [
+        (np.full(4, n, dtype="<f4").tobytes(), f"model {n}", f"hash {n}") for n in range(3)
+    ]
+    assert list(others.values_list("pk", "embedding_model", "content_hash")) == untouched

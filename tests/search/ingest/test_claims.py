@@ -47,6 +47,12 @@ def test_a_dead_workers_tasks_are_claimed_again_once_its_lease_runs_out(queued):
 
     assert set(dead.ids) <= set(taken_over.ids)
     assert DBTaskResult.objects.get(id=dead.ids[0]).worker_ids == ["dead", "live"]
+    # One claim, two histories: each task gets its own worker list, all the one lease.
+    taken = {str(task.id): task for task in DBTaskResult.objects.filter(id__in=taken_over.ids)}
+    assert {i: taken[str(i)].worker_ids for i in taken_over.ids} == {
+        i: ["dead", "live"] if i in dead.ids else ["live"] for i in taken_over.ids
+    }
+    assert {(t.status, t.started_at) for t in taken.values()} == {("RUNNING", taken_over.leased_at)}
     # The presumed-dead worker comes back: its writes no longer count, the new owner's do.
     assert tasks_succeed(dead, dead.ids) == 0
     assert tasks_succeed(taken_over, dead.ids) == len(dead.ids)
