@@ -206,13 +206,23 @@ LOOKALIKE_TASK_LEASE_S = float(os.environ.get("LOOKALIKE_TASK_LEASE_S", "120"))
 # Neo4j unreachable: a batch goes back to the queue to run after this delay, doubling up to the maximum.
 LOOKALIKE_GRAPH_RETRY_S = float(os.environ.get("LOOKALIKE_GRAPH_RETRY_S", "2"))
 LOOKALIKE_GRAPH_RETRY_MAX_S = float(os.environ.get("LOOKALIKE_GRAPH_RETRY_MAX_S", "60"))
+# The workers fit the catalog projection themselves once the catalog has settled (search/autofit.py: no sync
+# queued or running, no fit yet or 20% of the fitted photos changed, enough products with several photos), so
+# a shop is served the fit's measured gain (docs/benchmarks.md, "Catalog projection") without running
+# `fit_projection`. LOOKALIKE_AUTO_FIT=0 turns it off; so does staff's `fit_projection --off`, until an
+# explicit fit. Checked every LOOKALIKE_AUTO_FIT_EVERY_S; a failed fit is tried again at the next check.
+LOOKALIKE_AUTO_FIT = env_bool("LOOKALIKE_AUTO_FIT", True)
+LOOKALIKE_AUTO_FIT_EVERY_S = float(os.environ.get("LOOKALIKE_AUTO_FIT_EVERY_S", "300"))
 # Periodic tasks the workers enqueue when due (search/ingest/schedule.py): task path -> every N seconds
-# (0: never). Expiring the search event log daily is its only entry.
+# (0: never): expiring the search event log daily, and the automatic fit's check.
 LOOKALIKE_WORKER_SCHEDULE = {
     "insights.tasks.insights_expire_task": float(
         os.environ.get("LOOKALIKE_INSIGHTS_EXPIRE_EVERY_S", "86400")
     ),
+    "search.autofit.projection_autofit_task": LOOKALIKE_AUTO_FIT_EVERY_S if LOOKALIKE_AUTO_FIT else 0,
 }
+# Each worker looks whether a scheduled task is due this often (the tests shorten it).
+LOOKALIKE_WORKER_SCHEDULE_CHECK_S = float(os.environ.get("LOOKALIKE_WORKER_SCHEDULE_CHECK_S", "60"))
 
 # --- Shopper insights (insights/): search events, clicks, click-feedback boost -----------------------
 LOOKALIKE_INSIGHTS_ENABLED = env_bool("LOOKALIKE_INSIGHTS_ENABLED", True)

@@ -30,8 +30,9 @@ class ProjectionFitAdmin(admin.ModelAdmin):
         "fitted_at",
         "served_at",
         "fit_seconds",
+        "automatic",
     )
-    list_filter = ("status", "backbone")
+    list_filter = ("status", "backbone", "automatic")
     readonly_fields = [field.name for field in ProjectionFit._meta.fields] + ["version", "progress"]
     change_list_template = "admin/search/projectionfit/change_list.html"
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
@@ -33,7 +33,7 @@ from search.embeddings import backbone_get, vector_from_bytes, vector_to_bytes
 from search.graph import graph_store
 from search.head import HeadSettings, head_train
 from search.indexing import images_project, schema_forget
-from search.models import FitStatus, ProjectionFit
+from search.models import FitStatus, ProjectionFit, ProjectionTurnedOff
 from search.projection import (
     DEFAULT_DIMENSIONS,
     DEFAULT_SHRINKAGE,
@@ -85,7 +85,8 @@ def projection_load(*, fit_id: int) -> Projection | None:
     )
 
 
-def _embedded_images(backbone: str):
+def images_fittable(backbone: str):
+    """The images a fit of this backbone is made on: embedded by it, and not failed."""
     return ProductImage.objects.filter(embedding_model=backbone, embedding__isnull=False).exclude(
         sync_status=SyncStatus.FAILED
     )
@@ -217,6 +218,7 @@ def projection_fit_create(
     views: int = 0,
     head: bool = DEFAULT_HEAD,
     progress: ProgressFactory | None = None,
+    automatic: bool = False,
 ) -> ProjectionFit:
     """Fit on every embedded image of the configured backbone; stored as `building` (not yet served).
     `views`: augmented views per image, embedded now by the CNN and fitted on with the stored vectors;
@@ -226,7 +228,7 @@ def projection_fit_create(
     started = time.perf_counter()
     versions_forget()
     listed = list(
-        _embedded_images(backbone)
+        images_fittable(backbone)
         .order_by("pk")
         .values_list("pk", "product_id", "product__category_id", "embedding")
     )
@@ -235,7 +237,7 @@ def projection_fit_create(
     positions = np.zeros(0, dtype=np.int64)
     views_started = time.perf_counter()
     if views and rows:
-        extra, positions = _views([pk for pk, _, _, _ in listed], views, progress or _no_bar)
+        extra, positions = _views([pk for pk, _, _, _ in listed], views, progress or no_progress)
     views_seconds = time.perf_counter() - views_started
     head_settings = HeadSettings() if head else None
     projection, trained = None, False
@@ -276,6 +278,8 @@ def projection_fit_create(
         calibration_seconds=calibration.seconds,
         good_match_estimated_at=timezone.now() if calibration.good_match_estimated else None,
         fit_seconds=time.perf_counter() - started,
+        automatic=automatic,
+        last_image_pk=listed[-1][0] if listed else None,
     )
 
 
@@ -288,7 +292,7 @@ def fit_calibrate(fit: ProjectionFit) -> ProjectionFit:
     projection = projection_load(fit_id=fit.pk)
     if projection is None:
         return fit
-    images = _embedded_images(fit.backbone).order_by("pk")
+    images = images_fittable(fit.backbone).order_by("pk")
     listed = list(images.values_list("pk", "product_id", "product__category_id"))
     held, kept = held_out_split([product for _, product, _ in listed])
     drawn = unrelated_draw(len(listed)) if fit.similar_min_score is None else np.zeros(0, dtype=np.int64)
@@ -339,7 +343,7 @@ def fit_calibrate_served() -> ProjectionFit | None:
 
 
 @contextmanager
-def _no_bar(total: int, description: str, unit: str) -> Iterator[Callable[[int], None]]:
+def no_progress(total: int, description: str, unit: str) -> Iterator[Callable[[int], None]]:
     yield lambda n: None
 
 
@@ -371,7 +375,7 @@ def _version_build_and_switch(
     store = graph_store()
     # Its vector index is built once, over all its vectors, after they are written (vector_index_rebuild).
     store.ensure_schema(model=version, dimensions=dimensions, vector_index=False)
-    ids = list(_embedded_images(backbone).order_by("pk").values_list("pk", flat=True))
+    ids = list(images_fittable(backbone).order_by("pk").values_list("pk", flat=True))
     with progress(len(ids), f"Projecting into {version}", "img") as update:
         for start in range(0, len(ids), PROJECT_CHUNK):
             chunk = ids[start : start + PROJECT_CHUNK]
@@ -382,7 +386,7 @@ def _version_build_and_switch(
     with progress(1, f"Building the {version} vector index", "index") as update:
         store.vector_index_rebuild(model=version, dimensions=dimensions)
         update(1)
-    rows = list(_embedded_images(backbone).values_list("product_id", "embedding"))
+    rows = list(images_fittable(backbone).values_list("product_id", "embedding"))
     with progress(len({product for product, _ in rows}), "Similar items", "product") as update:
         report.products_linked = similar_rebuild_stored(rows=rows, model=version, progress=update)
     store.serving_switch(version)
@@ -416,7 +420,9 @@ def projection_serve(*, fit: ProjectionFit, progress: ProgressFactory) -> FitRep
 
 
 def projection_off(*, progress: ProgressFactory) -> FitReport:
-    """Serve the configured backbone's raw vectors again (no projection), by the same build-and-switch."""
+    """Serve the configured backbone's raw vectors again (no projection), by the same build-and-switch.
+    Staff's choice, recorded first so the workers' automatic fit leaves it be until an explicit fit."""
+    ProjectionTurnedOff.objects.update_or_create(pk=1)
     backbone = settings.LOOKALIKE_BACKBONE
     report = FitReport(fit=None, previous_version=graph_store().serving_model())
     if report.previous_version != backbone:
@@ -439,15 +445,25 @@ def projection_refit(
     dimensions: int | None = DEFAULT_DIMENSIONS,
     views: int = 0,
     head: bool = DEFAULT_HEAD,
+    automatic: bool = False,
 ) -> FitReport:
+    """Fit and serve. An explicit fit (`automatic` False: the command, the admin's task) undoes staff's earlier
+    `projection_off`: from then on the workers' automatic fit (search/autofit.py) may refit again."""
     served = graph_store().serving_model()
     if served and version_backbone(served) != settings.LOOKALIKE_BACKBONE:
         raise FitRefused(
             f"The graph serves {served} but the configured backbone is {settings.LOOKALIKE_BACKBONE}: "
             "run `manage.py reembed` first, then fit."
         )
+    if not automatic:
+        ProjectionTurnedOff.objects.all().delete()
     fit = projection_fit_create(
-        shrinkage=shrinkage, dimensions=dimensions, views=views, head=head, progress=progress
+        shrinkage=shrinkage,
+        dimensions=dimensions,
+        views=views,
+        head=head,
+        progress=progress,
+        automatic=automatic,
     )
     try:
         return projection_serve(fit=fit, progress=progress)
@@ -508,18 +524,25 @@ def _served_thresholds(version: str | None, fit: ProjectionFit | None) -> tuple[
     )
 
 
+def _images_changed(images: QuerySet[ProductImage], fit: ProjectionFit, *, images_now: int) -> int:
+    """Images added, re-synced or removed since the fit. Images up to its last image id were there at fit time
+    (or pending then); without that id (older fits) a re-synced image also counts as one removed, twice."""
+    if fit.last_image_pk is None:
+        changed_or_new = images.filter(synced_at__gt=fit.fitted_at).count()
+        return changed_or_new + max(0, fit.images - (images_now - changed_or_new))
+    known = images.filter(pk__lte=fit.last_image_pk)
+    known_now = known.count()
+    resynced = known.filter(synced_at__gt=fit.fitted_at).count()
+    return (images_now - known_now) + resynced + max(0, fit.images - known_now)
+
+
 def fit_served_get(*, version: str | None) -> ServedFit:
     fit_id = version_fit_id(version) if version else None
     fit = ProjectionFit.objects.filter(pk=fit_id).first() if fit_id is not None else None
     backbone = version_backbone(version) if version else settings.LOOKALIKE_BACKBONE
-    images = _embedded_images(backbone)
+    images = images_fittable(backbone)
     totals = images.aggregate(images=Count("pk"), products=Count("product_id", distinct=True))
-    if fit is None:
-        changed = totals["images"]
-    else:
-        changed_or_new = images.filter(synced_at__gt=fit.fitted_at).count()
-        removed = max(0, fit.images - (totals["images"] - changed_or_new))
-        changed = changed_or_new + removed
+    changed = totals["images"] if fit is None else _images_changed(images, fit, images_now=totals["images"])
     good_match, similar_min = _served_thresholds(version, fit)
     return ServedFit(
         version=version,
@@ -540,7 +563,7 @@ def fit_calibrate_served_task() -> None:
 
 @task()
 def projection_refit_task() -> None:
-    projection_refit(progress=_no_bar)
+    projection_refit(progress=no_progress)
 
 
 def projection_refit_on_commit() -> None:

@@ -46,6 +46,10 @@ class ProjectionFit(models.Model):
     # since a fit estimates it only if it will be served (LOOKALIKE_PROJECTED_THRESHOLDS_FROM_FIT); turned
     # on later, the worker estimates the served fit's (search/fitting.py `fit_calibrate_served`).
     good_match_estimated_at = models.DateTimeField(null=True, blank=True)
+    # Fitted by the workers' automatic fit (search/autofit.py), not by staff.
+    automatic = models.BooleanField(default=False)
+    # The highest image id fitted on: images above it are new since the fit (search/fitting.py `_images_changed`).
+    last_image_pk = models.BigIntegerField(null=True, blank=True)
     fitted_at = models.DateTimeField(auto_now_add=True)
     served_at = models.DateTimeField(null=True, blank=True)
 
@@ -59,6 +63,17 @@ class ProjectionFit(models.Model):
     @property
     def version(self) -> str:
         return f"{self.backbone}__p{self.pk}"
+
+
+class ProjectionTurnedOff(models.Model):
+    """Staff turned the projection off (`fit_projection --off`): the workers' automatic fit (search/autofit.py)
+    must not turn it on again behind their back. A row, so the choice outlives restarts and settings; at most
+    one (pk 1); an explicit fit (`fit_projection`, the admin's "Fit a new projection") deletes it."""
+
+    turned_off_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"projection turned off by staff at {self.turned_off_at:%Y-%m-%d %H:%M}"
 
 
 class ViewEmbedding(models.Model):

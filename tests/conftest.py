@@ -18,6 +18,9 @@ def pytest_configure() -> None:
 
     # Tests read the dataset from ../shared by default; a user's machine passes its own copy.
     os.environ.setdefault("LOOKALIKE_GROCERY_DIR", str(GROCERY))
+    # The workers' automatic fit would switch the served version under other tests: off for the worker
+    # processes tests start (they inherit this environment); `_auto_fit_off` turns it off in this process.
+    os.environ["LOOKALIKE_AUTO_FIT"] = "0"
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +48,20 @@ def _immediate_tasks():
     # Most tests check what a save leads to, so the work runs in-process after commit; the queue and its
     # worker processes have their own tests (tests/integration/test_workers.py, tests/search/ingest/test_claims.py).
     with override_settings(TASKS=IMMEDIATE_TASKS):
+        yield
+
+
+AUTO_FIT_TASK = "search.autofit.projection_autofit_task"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _auto_fit_off():
+    # Django's settings were read before `pytest_configure` set the variable: off here too, and out of the
+    # workers' schedule. tests/search/test_autofit.py and tests/integration/test_autofit.py turn it on.
+    from django.conf import settings
+
+    schedule = {**settings.LOOKALIKE_WORKER_SCHEDULE, AUTO_FIT_TASK: 0}
+    with override_settings(LOOKALIKE_AUTO_FIT=False, LOOKALIKE_WORKER_SCHEDULE=schedule):
         yield
 
 

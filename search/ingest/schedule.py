@@ -1,5 +1,5 @@
 """Periodic tasks, run by the workers: django-tasks has no scheduler, so every `sync_worker` checks, at most
-once a CHECK_EVERY_S, whether a scheduled task is due, and enqueues it; the next free worker runs it like
+once a LOOKALIKE_WORKER_SCHEDULE_CHECK_S (60 s), whether a scheduled task is due, and enqueues it; the next free worker runs it like
 any other task. Due means: no run of it is queued or running, and none was enqueued within its interval.
 
 The check and the enqueue are one transaction, serialised between workers (SQLite: an exclusive
@@ -20,7 +20,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
 
-CHECK_EVERY_S = 60.0
+CHECK_EVERY_S = 60.0  # the default of LOOKALIKE_WORKER_SCHEDULE_CHECK_S
 # Any fixed number: the advisory lock the workers' schedule checks share on PostgreSQL.
 _ADVISORY_LOCK_KEY = 1411
 
@@ -45,7 +45,7 @@ def tasks_due_enqueue(*, now: datetime | None = None) -> list[str]:
 
 
 class ScheduleClock:
-    """Rate-limits the check to once a CHECK_EVERY_S per worker (the first check is at start)."""
+    """Rate-limits the check to once an `every_s` per worker (the first check is at start)."""
 
     def __init__(self, every_s: float = CHECK_EVERY_S) -> None:
         self.every_s = every_s

@@ -48,7 +48,7 @@ class SyncWorker:
         self.idle_sleep_s = idle_sleep_s
         self.running = True
         self.graph_failures = 0  # consecutive batches that found Neo4j down: sets the retry delay
-        self.schedule_clock = ScheduleClock()
+        self.schedule_clock = ScheduleClock(settings.LOOKALIKE_WORKER_SCHEDULE_CHECK_S)
 
     def run(self, *, exit_when_idle: bool = False) -> None:
         logger.info(

@@ -1,5 +1,6 @@
 from django import template
 
+from search.autofit import autofit_state
 from search.fitting import ServedFit, fit_served_get
 from search.graph import GraphUnavailable, graph_store
 from search.health import GraphHealth, graph_health
@@ -20,3 +21,8 @@ def projection_served_get() -> ServedFit | None:
     except GraphUnavailable:
         return None
     return fit_served_get(version=version)
+
+
+@register.simple_tag
+def autofit_state_get() -> str:
+    return autofit_state()
