@@ -75,7 +75,7 @@ def autofit_blocked() -> str | None:
     backbone = settings.LOOKALIKE_BACKBONE
     served = graph_store().serving_model()
     if served is None or version_backbone(served) != backbone:
-        return f"the graph serves {served}, not the configured backbone {backbone} (reembed first)"
+        return f"the graph serves {served or 'nothing yet'}, not the configured backbone {backbone}"
     if _fit_underway():
         return "a fit is under way"
     if _unfinished(*SYNC_TASK_PATHS):

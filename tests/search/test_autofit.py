@@ -111,7 +111,7 @@ def test_staff_turning_the_projection_off_sticks_until_an_explicit_fit(settled):
     call_command("fit_projection", "--off", stdout=io.StringIO())
     assert settled.serving_model() == BACKBONE and ProjectionTurnedOff.objects.exists()
     # The catalog changes all it may: the workers still leave the raw backbone served.
-    ProductImage.objects.update(synced_at=timezone.now() + timedelta(seconds=1))
+    ProductImage.objects.update(synced_at=timezone.now())
     assert "turned off by staff" in autofit_blocked()
     projection_refit(progress=no_progress, automatic=True)  # an automatic fit does not clear staff's choice
     assert ProjectionTurnedOff.objects.exists()
