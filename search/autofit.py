@@ -19,6 +19,7 @@ from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
 from search.fitting import (
+    FitRefused,
     fit_served_get,
     images_fittable,
     no_progress,
@@ -109,7 +110,11 @@ def projection_autofit() -> str:
     if blocked:
         return f"not fitted: {blocked}"
     logger.info("Automatic fit: fitting the catalog projection")
-    report = projection_refit(progress=no_progress, automatic=True)
+    try:
+        report = projection_refit(progress=no_progress, automatic=True)
+    except FitRefused as refused:  # staff's `fit_projection --off` came while it was built: theirs stands
+        logger.info("Automatic fit: %s", refused)
+        return f"not switched: {refused}"
     fit = report.fit
     assert fit is not None  # a refit always serves a fit (its own identity fit at worst)
     logger.info(

@@ -370,7 +370,13 @@ def _recorded(fit: ProjectionFit, progress: ProgressFactory) -> ProgressFactory:
 
 
 def _version_build_and_switch(
-    *, version: str, dimensions: int, backbone: str, progress: ProgressFactory, report: FitReport
+    *,
+    version: str,
+    dimensions: int,
+    backbone: str,
+    progress: ProgressFactory,
+    report: FitReport,
+    switch_refused: Callable[[], str | None] = lambda: None,
 ) -> None:
     store = graph_store()
     # Its vector index is built once, over all its vectors, after they are written (vector_index_rebuild).
@@ -389,6 +395,8 @@ def _version_build_and_switch(
     rows = list(images_fittable(backbone).values_list("product_id", "embedding"))
     with progress(len({product for product, _ in rows}), "Similar items", "product") as update:
         report.products_linked = similar_rebuild_stored(rows=rows, model=version, progress=update)
+    if refused := switch_refused():
+        raise FitRefused(refused)
     store.serving_switch(version)
 
 
@@ -401,8 +409,15 @@ def _others_drop(version: str) -> None:
         schema_forget(model)
 
 
+def _turned_off_meanwhile() -> str | None:
+    if ProjectionTurnedOff.objects.exists():
+        return "staff turned the projection off while the automatic fit was built; not switched"
+    return None
+
+
 def projection_serve(*, fit: ProjectionFit, progress: ProgressFactory) -> FitReport:
-    """Build the fit's version beside the served one, switch in one write, drop the old version."""
+    """Build the fit's version beside the served one, switch in one write, drop the old version. An automatic
+    fit looks once more just before the switch whether staff turned the projection off meanwhile."""
     report = FitReport(fit=fit, previous_version=graph_store().serving_model())
     _version_build_and_switch(
         version=fit.version,
@@ -410,6 +425,7 @@ def projection_serve(*, fit: ProjectionFit, progress: ProgressFactory) -> FitRep
         backbone=fit.backbone,
         progress=_recorded(fit, progress),
         report=report,
+        switch_refused=_turned_off_meanwhile if fit.automatic else lambda: None,
     )
     ProjectionFit.objects.filter(status=FitStatus.SERVED).update(status=FitStatus.RETIRED)
     ProjectionFit.objects.filter(pk=fit.pk).update(

@@ -23,9 +23,9 @@ from search import fitting
 from search.autofit import autofit_blocked, projection_autofit
 from search.embeddings import vector_to_bytes
 from search.fitting import (
+    FitRefused,
     fit_served_get,
     no_progress,
-    projection_off,
     projection_refit,
     projection_refit_task,
 )
@@ -113,14 +113,30 @@ def test_staff_turning_the_projection_off_sticks_until_an_explicit_fit(settled):
     # The catalog changes all it may: the workers still leave the raw backbone served.
     ProductImage.objects.update(synced_at=timezone.now())
     assert "turned off by staff" in autofit_blocked()
-    projection_refit(progress=no_progress, automatic=True)  # an automatic fit does not clear staff's choice
-    assert ProjectionTurnedOff.objects.exists()
-    projection_off(progress=no_progress)
+    with pytest.raises(FitRefused):  # an automatic fit neither switches nor clears staff's choice
+        projection_refit(progress=no_progress, automatic=True)
+    assert ProjectionTurnedOff.objects.exists() and settled.serving_model() == BACKBONE
 
     projection_refit(progress=no_progress)  # explicit: `fit_projection`, the admin's task
 
     assert not ProjectionTurnedOff.objects.exists()
     assert autofit_blocked() == "no refit suggested"
+
+
+def test_staff_turning_it_off_while_an_automatic_fit_is_built_wins(settled, monkeypatch):
+    built = settled.vector_index_rebuild
+
+    def staff_turn_it_off_meanwhile(**kwargs):  # type: ignore[no-untyped-def]
+        ProjectionTurnedOff.objects.create()  # as `fit_projection --off` records it first
+        built(**kwargs)
+
+    monkeypatch.setattr(settled, "vector_index_rebuild", staff_turn_it_off_meanwhile)
+
+    assert projection_autofit().startswith("not switched: staff turned the projection off")
+
+    fit = ProjectionFit.objects.get()
+    assert settled.serving_model() == BACKBONE and fit.status == FitStatus.FAILED
+    assert fit.version not in settled.image_models()  # its half-built version dropped
 
 
 def test_not_while_the_graph_serves_another_backbone(settled):
