@@ -8,7 +8,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 
-from search.fitting import projection_refit_on_commit
+from search.fitting import projection_off_on_commit, projection_refit_on_commit
 from search.models import FitStatus, ProjectionFit
 
 
@@ -51,13 +51,33 @@ class ProjectionFitAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         fit_url = path("fit/", self.admin_site.admin_view(self.fit_view), name="search_projectionfit_fit")
-        return [fit_url, *super().get_urls()]
+        off_url = path("off/", self.admin_site.admin_view(self.off_view), name="search_projectionfit_off")
+        return [fit_url, off_url, *super().get_urls()]
 
-    def fit_view(self, request: HttpRequest) -> HttpResponseRedirect:
+    def _staff_post(self, request: HttpRequest) -> HttpResponseNotAllowed | None:
         if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])  # type: ignore[return-value]
+            return HttpResponseNotAllowed(["POST"])
         if not self.has_change_permission(request):
             raise PermissionDenied
+        return None
+
+    def off_view(self, request: HttpRequest) -> HttpResponseRedirect:
+        # The automatic fit (search/autofit.py) would otherwise refit: staff need a way back to the raw backbone
+        # without the command line, and it must stick until they fit again.
+        if refused := self._staff_post(request):
+            return refused  # type: ignore[return-value]
+        with transaction.atomic():
+            projection_off_on_commit()
+        messages.info(
+            request,
+            "Serving the raw backbone again: its version is built if needed and switched to when ready. The "
+            "workers will not fit automatically until a projection is fitted here or with fit_projection.",
+        )
+        return HttpResponseRedirect(reverse("admin:search_projectionfit_changelist"))
+
+    def fit_view(self, request: HttpRequest) -> HttpResponseRedirect:
+        if refused := self._staff_post(request):
+            return refused  # type: ignore[return-value]
         if ProjectionFit.objects.filter(status=FitStatus.BUILDING).exists():
             messages.warning(request, "A projection is being fitted already; its progress is shown below.")
         else:

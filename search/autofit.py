@@ -72,7 +72,7 @@ def autofit_blocked() -> str | None:
     if not settings.LOOKALIKE_AUTO_FIT:
         return "turned off by LOOKALIKE_AUTO_FIT"
     if ProjectionTurnedOff.objects.exists():
-        return "turned off by staff (fit_projection --off); an explicit fit turns it back on"
+        return "turned off by staff (fit_projection --off or the admin); an explicit fit turns it back on"
     backbone = settings.LOOKALIKE_BACKBONE
     served = graph_store().serving_model()
     if served is None or version_backbone(served) != backbone:
@@ -96,7 +96,7 @@ def autofit_state() -> str:
     if turned_off:
         return (
             f"off: staff turned the projection off on {turned_off.turned_off_at:%Y-%m-%d %H:%M} UTC "
-            "(fit_projection --off); an explicit fit turns it back on"
+            "(fit_projection --off or the admin); an explicit fit turns it back on"
         )
     return (
         "on: the workers fit and switch once no catalog sync is queued or running and a refit is suggested "

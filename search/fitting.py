@@ -582,6 +582,18 @@ def projection_refit_task() -> None:
     projection_refit(progress=no_progress)
 
 
+@task()
+def projection_off_task() -> None:
+    projection_off(progress=no_progress)
+
+
+def projection_off_on_commit() -> None:
+    """The staff action: serve the raw backbone. Staff's choice is recorded now, in the request, so no automatic
+    fit starts between the click and the task; the build and switch run after commit, on a worker."""
+    ProjectionTurnedOff.objects.update_or_create(pk=1)
+    transaction.on_commit(lambda: projection_off_task.enqueue())
+
+
 def projection_refit_on_commit() -> None:
     """The staff action: fit and serve after commit (its progress is recorded on the fit's row)."""
     transaction.on_commit(lambda: projection_refit_task.enqueue())

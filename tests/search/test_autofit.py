@@ -246,3 +246,27 @@ def _schedule_in_a_fresh_process(**env: str) -> str:
 )
 def test_the_workers_schedule_it_by_default(env, every_s):
     assert f"'{AUTO_FIT_TASK}': {every_s}" in _schedule_in_a_fresh_process(**env)
+
+
+def test_staff_turn_the_projection_off_from_the_admin_and_it_sticks(
+    settled, admin_client, client, django_capture_on_commit_callbacks
+):
+    projection_refit(progress=no_progress, automatic=True)
+    url = "/admin/search/projectionfit/off/"
+    assert admin_client.get(url).status_code == 405
+    assert client.post(url).status_code == 302 and not ProjectionTurnedOff.objects.exists()  # to the login
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url)
+
+    assert response.status_code == 302 and response["Location"] == "/admin/search/projectionfit/"
+    # Recorded at once, so no automatic fit starts before a worker has switched.
+    assert ProjectionTurnedOff.objects.exists()
+    queued = DBTaskResult.objects.get(task_path=fitting.projection_off_task.module_path)
+    assert queued.status == TaskResultStatus.READY
+    fitting.projection_off_task.call()  # as the worker runs it
+    assert settled.serving_model() == BACKBONE
+    ProductImage.objects.update(synced_at=timezone.now())  # the whole catalog changed since the fit
+    assert "turned off by staff" in autofit_blocked()
+    page = admin_client.get("/admin/search/projectionfit/").content.decode()
+    assert "Turn the projection off" in page and "off: staff turned the projection off" in page
