@@ -5,11 +5,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
+from django.utils import timezone
 
-from catalog.models import Product, ProductImage
+from catalog.models import Product, ProductImage, SyncStatus
 from catalog.services import category_get_or_create, product_create, product_image_add
 from search.embeddings import vector_to_bytes
 from search.models import FitStatus, ProjectionFit
+from search.projection import normalised
 
 
 def product_make(name: str = "Test product", *, category: str = "Tests", price: str = "1.00") -> Product:
@@ -40,3 +42,28 @@ def served_fit_make(matrix: np.ndarray, *, products: int = 2, images: int = 4, *
         status=FitStatus.SERVED,
         **fields,
     )
+
+
+def embedded_catalog_make(
+    *, products: int, photos: int, backbone: str = "efficientnet_lite0", dimensions: int = 1280
+) -> None:
+    """Synced images with stored vectors that group by product (4 categories), no photo files: what a fit reads."""
+    rng = np.random.default_rng(0)
+    images = []
+    for index in range(products):
+        product = product_make(f"P{index}", category=f"C{index % 4}")
+        centre = normalised(rng.normal(size=dimensions))
+        for photo in range(photos):
+            vector = normalised(centre + rng.normal(size=dimensions) * 0.8 / np.sqrt(dimensions))
+            images.append(
+                ProductImage(
+                    product=product,
+                    image=f"p{index}-{photo}.jpg",
+                    position=photo,
+                    sync_status=SyncStatus.SYNCED,
+                    synced_at=timezone.now(),
+                    embedding_model=backbone,
+                    embedding=vector_to_bytes(vector),
+                )
+            )
+    ProductImage.objects.bulk_create(images)

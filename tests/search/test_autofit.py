@@ -11,7 +11,6 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-import numpy as np
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
@@ -21,7 +20,6 @@ from django_tasks_db.models import DBTaskResult
 from catalog.models import ProductImage, SyncStatus
 from search import fitting
 from search.autofit import autofit_blocked, projection_autofit
-from search.embeddings import vector_to_bytes
 from search.fitting import (
     FitRefused,
     fit_served_get,
@@ -32,11 +30,10 @@ from search.fitting import (
 from search.graph import GraphUnavailable
 from search.ingest.schedule import tasks_due_enqueue
 from search.models import FitStatus, ProjectionFit, ProjectionTurnedOff
-from search.projection import normalised
 from search.tasks import image_sync_task, product_unindex_task
 from search.versions import versions_forget
 from tests.conftest import AUTO_FIT_TASK
-from tests.factories import product_make
+from tests.factories import embedded_catalog_make
 
 pytestmark = pytest.mark.django_db
 
@@ -47,26 +44,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _catalog(*, products: int, photos: int) -> None:
-    """Embedded, synced images whose stored vectors group by product (4 categories)."""
-    rng = np.random.default_rng(0)
-    images = []
-    for index in range(products):
-        product = product_make(f"P{index}", category=f"C{index % 4}")
-        centre = normalised(rng.normal(size=DIMENSIONS))
-        for photo in range(photos):
-            vector = normalised(centre + rng.normal(size=DIMENSIONS) * 0.8 / np.sqrt(DIMENSIONS))
-            images.append(
-                ProductImage(
-                    product=product,
-                    image=f"p{index}-{photo}.jpg",
-                    position=photo,
-                    sync_status=SyncStatus.SYNCED,
-                    synced_at=timezone.now(),
-                    embedding_model=BACKBONE,
-                    embedding=vector_to_bytes(vector),
-                )
-            )
-    ProductImage.objects.bulk_create(images)
+    embedded_catalog_make(products=products, photos=photos, backbone=BACKBONE, dimensions=DIMENSIONS)
 
 
 @pytest.fixture

@@ -8,9 +8,7 @@ import importlib
 import numpy as np
 import pytest
 from django.apps import apps as django_apps
-from django.utils import timezone
 
-from catalog.models import ProductImage, SyncStatus
 from insights.thresholds import good_match_score
 from search import fitting
 from search.embeddings import vector_to_bytes
@@ -19,7 +17,7 @@ from search.head import HeadSettings
 from search.models import FitStatus, ProjectionFit
 from search.projection import normalised
 from search.versions import version_similar_min_score, versions_forget
-from tests.factories import product_make, served_fit_make
+from tests.factories import embedded_catalog_make, served_fit_make
 
 
 def _rows(spread: float, *, products: int = 30, photos: int = 4) -> list[tuple[int, int, bytes]]:
@@ -73,25 +71,7 @@ def catalog(settings):
     settings.LOOKALIKE_PROJECTED_THRESHOLDS_FROM_FIT = False
     settings.LOOKALIKE_INSIGHTS_PROJECTED_GOOD_MATCH_SCORE = 0.41
     versions_forget()
-    rng = np.random.default_rng(0)
-    centres = normalised(rng.normal(size=(24, DIMENSIONS)))
-    images = []
-    for index, centre in enumerate(centres):
-        product = product_make(f"P{index}", category=f"C{index % 4}")
-        for photo in range(4):
-            vector = normalised(centre + rng.normal(size=DIMENSIONS) * 0.8 / np.sqrt(DIMENSIONS))
-            images.append(
-                ProductImage(
-                    product=product,
-                    image=f"p{index}-{photo}.jpg",
-                    position=photo,
-                    sync_status=SyncStatus.SYNCED,
-                    synced_at=timezone.now(),
-                    embedding_model="efficientnet_lite0",
-                    embedding=vector_to_bytes(vector),
-                )
-            )
-    ProductImage.objects.bulk_create(images)
+    embedded_catalog_make(products=24, photos=4, dimensions=DIMENSIONS)
     yield
     versions_forget()
 
