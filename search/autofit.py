@@ -15,8 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
-from django_tasks import TaskResultStatus, task
-from django_tasks_db.models import DBTaskResult
+from django_tasks import task
 
 from search.fitting import (
     FitRefused,
@@ -27,6 +26,7 @@ from search.fitting import (
     projection_refit_task,
 )
 from search.graph import graph_store
+from search.ingest.claims import tasks_unfinished_exist
 from search.models import FitStatus, ProjectionFit, ProjectionTurnedOff
 from search.projection import grouping_choose
 from search.tasks import image_sync_task, image_unindex_task, product_unindex_task
@@ -46,17 +46,12 @@ SYNC_TASK_PATHS = (
 ABANDONED_AFTER_S = 3600.0
 
 
-def _unfinished(*task_paths: str) -> bool:
-    pending = [TaskResultStatus.READY, TaskResultStatus.RUNNING]
-    return DBTaskResult.objects.filter(task_path__in=task_paths, status__in=pending).exists()
-
-
 def _fit_underway() -> bool:
     """A fit being built, or the admin's fit queued or running (its row is written only once it is fitted)."""
     since = timezone.now() - timedelta(seconds=ABANDONED_AFTER_S)
     if ProjectionFit.objects.filter(status=FitStatus.BUILDING, fitted_at__gt=since).exists():
         return True
-    return _unfinished(projection_refit_task.module_path)
+    return tasks_unfinished_exist(task_paths=[projection_refit_task.module_path])
 
 
 def _groups_enough(backbone: str) -> bool:
@@ -79,7 +74,7 @@ def autofit_blocked() -> str | None:
         return f"the graph serves {served or 'nothing yet'}, not the configured backbone {backbone}"
     if _fit_underway():
         return "a fit is under way"
-    if _unfinished(*SYNC_TASK_PATHS):
+    if tasks_unfinished_exist(task_paths=SYNC_TASK_PATHS):
         return "catalog syncs are queued or running"
     if not fit_served_get(version=served).refit_suggested:
         return "no refit suggested"

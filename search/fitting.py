@@ -438,7 +438,7 @@ def projection_serve(*, fit: ProjectionFit, progress: ProgressFactory) -> FitRep
 def projection_off(*, progress: ProgressFactory) -> FitReport:
     """Serve the configured backbone's raw vectors again (no projection), by the same build-and-switch.
     Staff's choice, recorded first so the workers' automatic fit leaves it be until an explicit fit."""
-    ProjectionTurnedOff.objects.update_or_create(pk=1)
+    ProjectionTurnedOff.record()
     backbone = settings.LOOKALIKE_BACKBONE
     report = FitReport(fit=None, previous_version=graph_store().serving_model())
     if report.previous_version != backbone:
@@ -590,7 +590,7 @@ def projection_off_task() -> None:
 def projection_off_on_commit() -> None:
     """The staff action: serve the raw backbone. Staff's choice is recorded now, in the request, so no automatic
     fit starts between the click and the task; the build and switch run after commit, on a worker."""
-    ProjectionTurnedOff.objects.update_or_create(pk=1)
+    ProjectionTurnedOff.record()
     transaction.on_commit(lambda: projection_off_task.enqueue())
 
 

@@ -75,6 +75,10 @@ class ProjectionTurnedOff(models.Model):
     def __str__(self) -> str:
         return f"projection turned off by staff at {self.turned_off_at:%Y-%m-%d %H:%M}"
 
+    @classmethod
+    def record(cls) -> None:
+        cls.objects.update_or_create(pk=1)
+
 
 class ViewEmbedding(models.Model):
     """An augmented view's raw backbone vector (search/augment.py), kept by its photo's content hash and view

@@ -117,11 +117,14 @@ def tasks_claim(
         )
 
 
-def tasks_unfinished_exist(*, backend_name: str = "default") -> bool:
-    """Any task queued (ready now or later) or running, whoever holds it."""
-    return DBTaskResult.objects.filter(
+def tasks_unfinished_exist(*, task_paths: Sequence[str] | None = None, backend_name: str = "default") -> bool:
+    """Any task (of these paths, if given) queued (ready now or later) or running, whoever holds it."""
+    unfinished = DBTaskResult.objects.filter(
         backend_name=backend_name, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
-    ).exists()
+    )
+    if task_paths is not None:
+        unfinished = unfinished.filter(task_path__in=list(task_paths))
+    return unfinished.exists()
 
 
 def _still_held(claim: Claim, ids: Iterable | None = None):

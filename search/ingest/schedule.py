@@ -1,6 +1,6 @@
 """Periodic tasks, run by the workers: django-tasks has no scheduler, so every `sync_worker` checks, at most
-once a LOOKALIKE_WORKER_SCHEDULE_CHECK_S (60 s), whether a scheduled task is due, and enqueues it; the next free worker runs it like
-any other task. Due means: no run of it is queued or running, and none was enqueued within its interval.
+once a LOOKALIKE_WORKER_SCHEDULE_CHECK_S (60 s), whether a scheduled task is due, and enqueues it; the next
+free worker runs it like any other task. Due means: no run of it is queued or running, and none was enqueued within its interval.
 
 The check and the enqueue are one transaction, serialised between workers (SQLite: an exclusive
 transaction; PostgreSQL: a transaction-level advisory lock), so several workers enqueue a due task once.
