@@ -14,6 +14,7 @@ product instead (search/ingest/product_claims.py), and those claims take turns.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,6 +27,8 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction
+
+logger = logging.getLogger("lookalike.worker")
 
 
 @dataclass
@@ -154,7 +157,13 @@ def lease_kept(claim: Claim, *, every_s: float) -> Iterator[None]:
     def renew() -> None:
         try:
             while not stop.wait(every_s):
-                lease_renew(claim)
+                try:
+                    lease_renew(claim)
+                except Exception:
+                    # A dropped connection or a database restarting: try again at the next beat, on a new
+                    # connection. A heartbeat that stopped would let the lease run out under a live worker.
+                    logger.warning("Lease renewal failed; retrying in %.0f s", every_s, exc_info=True)
+                    connection.close()
         finally:
             connection.close()  # this thread's own connection
 
