@@ -4,8 +4,9 @@ Fitting is otherwise staff's to start, and a shop that never runs `fit_projectio
 backbone: the measured gain (docs/benchmarks.md, "Catalog projection") would reach only those who read the
 README. The workers' schedule (LOOKALIKE_WORKER_SCHEDULE) runs `projection_autofit_task` every
 LOOKALIKE_AUTO_FIT_EVERY_S; it fits and switches only when `autofit_blocked` finds nothing in the way. A
-failed fit is marked so on its row (as any fit) and tried again at the next run, never sooner: the schedule
-enqueues the task at most once an interval, and never while a run is queued or running.
+failed fit is marked so on its row (as any fit) and tried again after 2 intervals, then 4, 8, ... (at most a
+day) while they keep failing; the schedule enqueues the task at most once an interval, and never while a run is
+queued or running.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ SYNC_TASK_PATHS = (
 # A fit whose row has said `building` for this long is taken for abandoned (a SIGKILLed process leaves its row
 # so) and no longer holds the automatic fit off: a 10k-image fit and switch takes under 2 minutes here.
 ABANDONED_AFTER_S = 3600.0
+# A fit that keeps failing (Neo4j down, a full disk) would otherwise read every stored vector each interval.
+BACKOFF_MAX_S = 86400.0
 
 
 def _fit_underway() -> bool:
@@ -52,6 +55,24 @@ def _fit_underway() -> bool:
     if ProjectionFit.objects.filter(status=FitStatus.BUILDING, fitted_at__gt=since).exists():
         return True
     return tasks_unfinished_exist(task_paths=[projection_refit_task.module_path])
+
+
+def _backing_off() -> str | None:
+    """After n automatic fits failed in a row (the latest fits), the next waits 2**n intervals (capped)."""
+    failed_at = []
+    for automatic, status, fitted_at in ProjectionFit.objects.order_by("-pk").values_list(
+        "automatic", "status", "fitted_at"
+    )[:20]:
+        if not (automatic and status == FitStatus.FAILED):
+            break
+        failed_at.append(fitted_at)
+    if not failed_at:
+        return None
+    wait_s = min(settings.LOOKALIKE_AUTO_FIT_EVERY_S * 2 ** len(failed_at), BACKOFF_MAX_S)
+    retry_at = failed_at[0] + timedelta(seconds=wait_s)
+    if timezone.now() >= retry_at:
+        return None
+    return f"the last {len(failed_at)} automatic fit(s) failed; the next try waits until {retry_at:%Y-%m-%d %H:%M} UTC"
 
 
 def _groups_enough(backbone: str) -> bool:
@@ -68,6 +89,9 @@ def autofit_blocked() -> str | None:
         return "turned off by LOOKALIKE_AUTO_FIT"
     if ProjectionTurnedOff.objects.exists():
         return "turned off by staff (fit_projection --off or the admin); an explicit fit turns it back on"
+    backing_off = _backing_off()
+    if backing_off:
+        return backing_off
     backbone = settings.LOOKALIKE_BACKBONE
     served = graph_store().serving_model()
     if served is None or version_backbone(served) != backbone:

@@ -202,6 +202,39 @@ def test_a_failed_automatic_fit_is_recorded_and_tried_again_only_a_run_later(set
     assert tasks_due_enqueue() == [AUTO_FIT_TASK]
 
 
+def test_failed_automatic_fits_wait_twice_as_long_each_time_until_one_succeeds(
+    settled, settings, monkeypatch
+):
+    settings.LOOKALIKE_AUTO_FIT_EVERY_S = 300
+
+    def down(**kwargs):
+        raise GraphUnavailable("Neo4j is down")
+
+    def fail_once_more() -> None:
+        with pytest.raises(GraphUnavailable):
+            projection_autofit()
+
+    def started_ago(seconds: int) -> None:
+        ProjectionFit.objects.update(fitted_at=timezone.now() - timedelta(seconds=seconds))
+
+    rebuild = settled.vector_index_rebuild
+    monkeypatch.setattr(settled, "vector_index_rebuild", down)
+    fail_once_more()
+    assert autofit_blocked().startswith("the last 1 automatic fit(s) failed; the next try waits until")
+    started_ago(599)
+    assert autofit_blocked() is not None
+    started_ago(601)  # 2 intervals
+    assert autofit_blocked() is None
+    fail_once_more()
+    started_ago(601)
+    assert autofit_blocked().startswith("the last 2 automatic fit(s) failed")
+    started_ago(1201)  # 4 intervals
+    assert autofit_blocked() is None
+    monkeypatch.setattr(settled, "vector_index_rebuild", rebuild)  # Neo4j back
+    assert projection_autofit().startswith("switched from")
+    assert ProjectionFit.objects.filter(status=FitStatus.FAILED).count() == 2
+
+
 def _schedule_in_a_fresh_process(**env: str) -> str:
     base = {k: v for k, v in os.environ.items() if not k.startswith("LOOKALIKE_AUTO_FIT")}
     code = "import django; django.setup(); from django.conf import settings; print(settings.LOOKALIKE_WORKER_SCHEDULE)"
