@@ -18,12 +18,12 @@ from django.utils.text import slugify
 
 from catalog.models import Category, Product, ProductImage, SyncStatus
 from search import fitting
-from search.embeddings import vector_from_bytes, vector_to_bytes
 from search.graph import graph_store
 from search.indexing import images_project, schema_forget
 from search.progress import progress_bar
 from search.serving import serving_forget
 from search.similar_edges import similar_rebuild_all, similar_rebuild_exact
+from search.stored_vectors import vector_from_bytes, vector_to_bytes
 from search.tasks import sync_deferred
 
 

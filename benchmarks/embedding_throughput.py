@@ -13,7 +13,8 @@ from pathlib import Path
 
 import torch
 
-from search.embeddings import BACKBONES, BackboneUnavailable, Embedder, image_decode
+from search.backbones import BACKBONES, BackboneUnavailable
+from search.embeddings import Embedder, image_decode
 
 DEFAULT_IMAGES = (
     Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "grocery-store" / "train"

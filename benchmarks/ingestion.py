@@ -72,7 +72,8 @@ def model_alone(
 ) -> dict[tuple[int, int], float]:
     """Images/s of the model's forward pass only, on preprocessed tensors: {(batch size, threads): rate}."""
     # search.embeddings first: it sets OMP_WAIT_POLICY (as in the workers) before torch loads.
-    from search.embeddings import BACKBONES, Embedder, image_decode
+    from search.backbones import BACKBONES
+    from search.embeddings import Embedder, image_decode
 
     embedder = Embedder(BACKBONES["efficientnet_lite0"])
     import torch

@@ -50,11 +50,12 @@ def child(photos: list[Path], *, threads: int, batch: int) -> None:
     import io
 
     from search import embeddings
+    from search.backbones import BACKBONES
     from search.ingest.decode_ahead import computed_ahead
 
     torch = embeddings.torch
     torch.set_num_threads(threads)
-    embedder = embeddings.Embedder(embeddings.BACKBONES["efficientnet_lite0"])
+    embedder = embeddings.Embedder(BACKBONES["efficientnet_lite0"])
 
     def tensor_of(photo: Path):  # type: ignore[no-untyped-def]
         return embedder.preprocess(

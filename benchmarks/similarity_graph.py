@@ -29,10 +29,10 @@ from django.conf import settings  # noqa: E402
 
 from benchmarks.search_latency import DIMENSIONS, IMAGES_PER_PRODUCT, LOAD_BATCH, percentiles, synthetic  # noqa: E402
 from catalog.models import Category, Product, ProductImage  # noqa: E402
-from search.embeddings import vector_to_bytes  # noqa: E402
 from search.graph import ImageRecord, ProductRecord, graph_store  # noqa: E402
 from search.progress import progress_bar  # noqa: E402
 from search.similar_edges import product_similar_refresh, similar_rebuild_all  # noqa: E402
+from search.stored_vectors import vector_to_bytes  # noqa: E402
 from search.tasks import sync_deferred  # noqa: E402
 
 MODEL = "benchmark"

@@ -20,8 +20,9 @@ from torchvision import transforms
 from catalog.models import ProductImage
 from catalog.services import file_sha256
 from core.images import RESIZE_PX, InvalidImage, image_decode
-from search.embeddings import embedder_active, vector_from_bytes, vector_to_bytes
+from search.embeddings import embedder_active
 from search.models import ViewEmbedding
+from search.stored_vectors import vector_from_bytes, vector_to_bytes
 
 # Mild enough that the product stays in view: at least 35% of the photo's area, colours shifted a little (a
 # shop's lighting), never recoloured (hue ±0.03: a red apple must not turn green). Measured with these

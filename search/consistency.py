@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from catalog.models import Product, ProductImage, SyncStatus
-from search.embeddings import Backbone
+from search.backbones import Backbone
 from search.graph import graph_store
 from search.graph.base import SimilarEdge
 from search.indexing import (

@@ -17,11 +17,11 @@ import numpy as np
 from django.conf import settings
 
 from catalog.models import Product, ProductImage
-from search.embeddings import vector_from_bytes
 from search.graph import graph_store
 from search.graph.base import ImageHit
 from search.projection import normalised
 from search.serving import serving_model
+from search.stored_vectors import vector_from_bytes
 from search.versions import vectors_project, version_backbone
 
 # Nearest images asked from the index: a product's own photos come first and must not hide the others.

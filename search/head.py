@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-import torch
 
 from search.projection import Projection, normalised
 
@@ -36,6 +35,8 @@ def head_train(
     seed: int = 0,
 ) -> Projection:
     """`base` followed by a matrix trained so that each vector is nearest its label's proxy."""
+    from search.embeddings import torch  # through search.embeddings, which sets OMP_WAIT_POLICY first
+
     # normalised(z W) only depends on z's direction, so the head trains on unit inputs.
     inputs = torch.from_numpy(normalised((np.asarray(vectors, dtype=np.float32) - base.mean) @ base.matrix))
     keys, targets_np = np.unique(np.asarray(labels), return_inverse=True)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
@@ -20,21 +20,18 @@ from django.utils import timezone
 
 from catalog.models import Product, ProductImage, SyncStatus
 from catalog.services import file_sha256
-from search.embeddings import (
-    DEFAULT_BATCH_SIZE,
-    Embedder,
-    InvalidImage,
-    embedder_active,
-    image_decode,
-    torch,  # through search.embeddings, which sets OMP_WAIT_POLICY before torch loads
-    vector_from_bytes,
-    vector_to_bytes,
-)
+from core.images import InvalidImage, image_decode
 from search.graph import GraphUnavailable, ImageRecord, ProductRecord, graph_store
 from search.ingest.decode_ahead import computed_ahead
 from search.serving import serving_model
 from search.similar_edges import product_similar_refresh
+from search.stored_vectors import vector_from_bytes, vector_to_bytes
 from search.versions import vectors_project, version_dimensions, versions_indexed
+
+if TYPE_CHECKING:
+    import torch
+
+    from search.embeddings import Embedder
 
 logger = logging.getLogger("lookalike.indexing")
 
@@ -94,6 +91,9 @@ def _prepare(image: ProductImage, *, embedder: Embedder, max_pixels: int, force:
 def _embed_missing(images: Sequence[ProductImage], *, max_pixels: int, force: bool = False) -> dict[int, str]:
     """Embed images whose stored vector is missing, stale in content or made by another model (or all).
     The next images are read, decoded and preprocessed in a background thread while the model runs."""
+    # Here, not at the top: torch loads in the processes that embed, not at every Django start.
+    from search.embeddings import DEFAULT_BATCH_SIZE, embedder_active
+
     embedder = embedder_active()
     failures: dict[int, str] = {}
     queued: list[_Prepared] = []  # in the order their tensors reach the model

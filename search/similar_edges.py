@@ -15,8 +15,8 @@ import numpy as np
 from django.conf import settings
 
 from catalog.models import ProductImage
-from search.embeddings import vector_from_bytes
 from search.graph import Neighbour, graph_store
+from search.stored_vectors import vector_from_bytes
 from search.versions import vectors_project, version_backbone, version_similar_min_score
 
 # Each image query fetches this many neighbours per wanted product: a product's own images and

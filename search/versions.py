@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 from django.conf import settings
 
-from search.embeddings import Backbone, backbone_get
+from search.backbones import Backbone, backbone_get
 from search.projection import Projection, project
 
 SEPARATOR = "__p"

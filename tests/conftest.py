@@ -137,17 +137,17 @@ def _load_lite0_projected_640():
     """EfficientNet-Lite0's real features through a fixed random orthogonal projection to 640-d."""
     import torch
 
-    from search.embeddings import _load_efficientnet_lite0
+    from search.embeddings import efficientnet_lite0_load
 
     projection = torch.nn.Linear(1280, 640, bias=False)
     torch.nn.init.orthogonal_(projection.weight, generator=torch.Generator().manual_seed(0))
-    return torch.nn.Sequential(_load_efficientnet_lite0(), projection)
+    return torch.nn.Sequential(efficientnet_lite0_load(), projection)
 
 
 @pytest.fixture
 def second_backbone(settings):
     """A second real backbone with other dimensions, for tests that switch backbones (test-only)."""
-    from search.embeddings import BACKBONES, Backbone
+    from search.backbones import BACKBONES, Backbone
 
     lite0 = BACKBONES["efficientnet_lite0"]
     backbone = Backbone(
@@ -155,7 +155,7 @@ def second_backbone(settings):
         dimensions=640,
         mean=lite0.mean,
         std=lite0.std,
-        load=_load_lite0_projected_640,
+        loader="tests.conftest._load_lite0_projected_640",
     )
     BACKBONES[backbone.name] = backbone
     yield backbone

@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from catalog.models import Product, ProductImage, SyncStatus
 from catalog.services import category_get_or_create, product_create, product_image_add
-from search.embeddings import vector_to_bytes
 from search.models import FitStatus, ProjectionFit
 from search.projection import normalised
+from search.stored_vectors import vector_to_bytes
 
 
 def product_make(name: str = "Test product", *, category: str = "Tests", price: str = "1.00") -> Product:

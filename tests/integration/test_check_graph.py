@@ -6,8 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from catalog.models import Product, ProductImage
+from search.backbones import backbone_get
 from search.consistency import graph_drift_find, graph_drift_fix
-from search.embeddings import backbone_get
 from tests.integration.graph_cypher import cypher
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]

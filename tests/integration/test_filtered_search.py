@@ -14,11 +14,11 @@ from django.test import override_settings
 
 from catalog.models import ProductImage
 from search import similarity
-from search.embeddings import vector_from_bytes
 from search.filter_share import catalog_shape_forget
 from search.graph.base import ImageRecord, ProductFilter, ProductRecord
 from search.graph.neo4j_store import Neo4jGraphStore
 from search.similarity import SEARCH_DEEP_PASSING_FRACTION, _nearest_product_hits
+from search.stored_vectors import vector_from_bytes
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 

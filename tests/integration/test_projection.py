@@ -16,13 +16,14 @@ from django.core.management import call_command
 from catalog.importers import grocery_store_query_photos
 from catalog.models import ProductImage
 from search.duplicates import image_near_duplicates
-from search.embeddings import embedder_get, image_decode, vector_from_bytes
+from search.embeddings import embedder_get, image_decode
 from search.fitting import projection_fit_create
 from search.indexing import images_project, images_sync
 from search.models import FitStatus, ProjectionFit, ViewEmbedding
 from search.projection import normalised
 from search.similar_edges import similar_lists_exact
 from search.similarity import product_similar_list, search_by_image
+from search.stored_vectors import vector_from_bytes
 from search.versions import vectors_project, version_similar_min_score, versions_indexed
 from tests.integration.graph_cypher import cypher
 

@@ -11,8 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from catalog.models import ProductImage
-from search.embeddings import embedder_get, image_decode, vector_from_bytes
+from search.embeddings import embedder_get, image_decode
 from search.similarity import product_similar_list, search_by_image
+from search.stored_vectors import vector_from_bytes
 from tests.integration.graph_cypher import cypher
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]

@@ -87,7 +87,7 @@ def test_similar_items_come_from_the_graph_best_first(demo_catalog):
 def test_similarity_is_consistent_with_numpy(demo_catalog, grocery_dir):
     """The index's best image for a query equals the exact best in NumPy over the stored embeddings."""
     from catalog.models import ProductImage
-    from search.embeddings import vector_from_bytes
+    from search.stored_vectors import vector_from_bytes
 
     images = list(ProductImage.objects.exclude(embedding=None).values_list("product_id", "embedding"))
     matrix = np.stack([vector_from_bytes(bytes(e)) for _, e in images])

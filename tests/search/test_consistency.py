@@ -7,8 +7,8 @@ from django.core.management import CommandError, call_command
 
 from catalog.models import Product, ProductImage
 from search import indexing
+from search.backbones import backbone_get
 from search.consistency import graph_drift_find
-from search.embeddings import backbone_get
 from search.graph.base import ImageRecord, Neighbour, ProductRecord, SimilarEdge
 from tests.conftest import graph_image_ids
 from tests.factories import image_add_from_path, product_make

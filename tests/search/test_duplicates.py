@@ -8,9 +8,9 @@ import pytest
 
 from catalog.models import ProductImage
 from search.duplicates import image_near_duplicates, images_near_duplicates
-from search.embeddings import vector_to_bytes
 from search.indexing import images_project
 from search.projection import normalised
+from search.stored_vectors import vector_to_bytes
 from tests.conftest import jpeg_bytes
 from tests.factories import image_add_from_bytes, product_make, served_fit_make
 

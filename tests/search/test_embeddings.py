@@ -1,19 +1,45 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 
 import numpy as np
 import pytest
+from django.conf import settings
 
 from core.images import image_decode
 from search import embeddings
-from search.embeddings import BackboneUnavailable, backbone_get, embedder_get
+from search.backbones import BackboneUnavailable, backbone_get
+from search.embeddings import embedder_get
+from search.stored_vectors import vector_from_bytes, vector_to_bytes
 from tests.conftest import jpeg_bytes
 
 MAX_PIXELS = 40_000_000
+
+
+def test_django_starts_without_importing_torch():
+    """torch costs ~5 s of CPU to import: a page, a command or an import without embedding must not pay it."""
+    script = (
+        "import sys, django; django.setup(); "
+        "from django.urls import get_resolver; get_resolver().url_patterns; "  # every view, the API, the admin
+        "import search.tasks, search.fitting, search.autofit, search.reindex, search.similarity; "
+        "print('torch' in sys.modules)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=settings.BASE_DIR,
+        env=env,
+    )
+    assert run.stdout.strip() == "False", run.stderr
 
 
 def test_registry_knows_both_backbones():
@@ -75,7 +101,7 @@ def test_pretrained_weights_tell_fruit_apart(grocery_dir):
 
 def test_vector_bytes_round_trip():
     vector = np.linspace(-1, 1, 1280, dtype=np.float32)
-    assert np.array_equal(embeddings.vector_from_bytes(embeddings.vector_to_bytes(vector)), vector)
+    assert np.array_equal(vector_from_bytes(vector_to_bytes(vector)), vector)
 
 
 def test_preprocessed_batches_give_the_vectors_of_the_images():
@@ -111,3 +137,14 @@ def test_forward_passes_from_two_threads_run_one_at_a_time(monkeypatch):
     for thread in threads:
         thread.join()
     assert most[0] == 1
+
+
+def test_warming_a_backbone_that_cannot_load_logs_and_never_raises(monkeypatch, tmp_path, settings, caplog):
+    from search.serving import embedder_warm
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.delenv("LOOKALIKE_WEIGHTS_DOWNLOAD", raising=False)
+    settings.LOOKALIKE_BACKBONE = "resnet50"
+    embedder_warm()
+    assert "could not be loaded ahead of the first search" in caplog.text
+    assert "resnet50" not in embeddings._embedders

@@ -11,11 +11,11 @@ from django.apps import apps as django_apps
 
 from insights.thresholds import good_match_score
 from search import fitting
-from search.embeddings import vector_to_bytes
 from search.fitting import _calibrated, _fitted
 from search.head import HeadSettings
 from search.models import FitStatus, ProjectionFit
 from search.projection import normalised
+from search.stored_vectors import vector_to_bytes
 from search.versions import version_similar_min_score, versions_forget
 from tests.factories import embedded_catalog_make, served_fit_make
 

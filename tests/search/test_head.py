@@ -45,7 +45,7 @@ def test_head_generalises_to_new_photos_of_the_products():
 
 
 def _rows(vectors, labels):
-    from search.embeddings import vector_to_bytes
+    from search.stored_vectors import vector_to_bytes
 
     return [(int(p), int(p) // 3, vector_to_bytes(v)) for p, v in zip(labels, vectors, strict=True)]
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from search.embeddings import BackboneUnavailable
+from search.backbones import BackboneUnavailable
 from search.graph import GraphUnavailable
 from search.progress import interruptible, progress_bar
 from search.reembed import backbone_reembed

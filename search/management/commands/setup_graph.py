@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from search.embeddings import backbone_get
+from search.backbones import backbone_get
 from search.graph import GraphUnavailable, graph_store
 
 

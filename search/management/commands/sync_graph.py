@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.models import Product, ProductImage, SyncStatus
-from search.embeddings import backbone_get
+from search.backbones import backbone_get
 from search.graph import GraphUnavailable, graph_store
 from search.indexing import images_sync, orphans_remove, product_record
 from search.progress import interruptible, progress_bar
