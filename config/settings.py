@@ -210,16 +210,21 @@ LOOKALIKE_GRAPH_RETRY_MAX_S = float(os.environ.get("LOOKALIKE_GRAPH_RETRY_MAX_S"
 # queued or running, no fit yet or 20% of the fitted photos changed, enough products with several photos), so
 # a shop is served the fit's measured gain (docs/benchmarks.md, "Catalog projection") without running
 # `fit_projection`. LOOKALIKE_AUTO_FIT=0 turns it off; so does staff's `fit_projection --off`, until an
-# explicit fit. Checked every LOOKALIKE_AUTO_FIT_EVERY_S; a failed fit is tried again at the next check.
+# explicit fit. Checked every LOOKALIKE_AUTO_FIT_EVERY_S; failed fits wait 2, 4, 8... checks (at most a day).
 LOOKALIKE_AUTO_FIT = env_bool("LOOKALIKE_AUTO_FIT", True)
 LOOKALIKE_AUTO_FIT_EVERY_S = float(os.environ.get("LOOKALIKE_AUTO_FIT_EVERY_S", "300"))
+# Finished task results (one per photo synced) are deleted once this old, daily; 0 keeps them all.
+LOOKALIKE_TASK_RESULTS_KEEP_DAYS = int(os.environ.get("LOOKALIKE_TASK_RESULTS_KEEP_DAYS", "14"))
 # Periodic tasks the workers enqueue when due (search/ingest/schedule.py): task path -> every N seconds
-# (0: never): expiring the search event log daily, and the automatic fit's check.
+# (0: never): expiring the search event log daily, the automatic fit's check, pruning the task results daily.
 LOOKALIKE_WORKER_SCHEDULE = {
     "insights.tasks.insights_expire_task": float(
         os.environ.get("LOOKALIKE_INSIGHTS_EXPIRE_EVERY_S", "86400")
     ),
     "search.autofit.projection_autofit_task": LOOKALIKE_AUTO_FIT_EVERY_S if LOOKALIKE_AUTO_FIT else 0,
+    "search.ingest.task_results.task_results_prune_task": 86400.0
+    if LOOKALIKE_TASK_RESULTS_KEEP_DAYS > 0
+    else 0,
 }
 # Each worker looks whether a scheduled task is due this often (the tests shorten it).
 LOOKALIKE_WORKER_SCHEDULE_CHECK_S = float(os.environ.get("LOOKALIKE_WORKER_SCHEDULE_CHECK_S", "60"))

@@ -57,6 +57,7 @@ def test_two_schedule_checks_on_one_sqlite_file_wait_for_each_other_instead_of_f
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "LOOKALIKE_INSIGHTS_EXPIRE_EVERY_S": "3600",
+        "LOOKALIKE_TASK_RESULTS_KEEP_DAYS": "0",  # one scheduled task per round: the expiry
         "LOOKALIKE_TASK_BACKEND": "django_tasks_db.DatabaseBackend",
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
