@@ -18,6 +18,7 @@ QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 def test_a_worker_expires_old_events_from_its_schedule(products, settings):
     settings.TASKS = QUEUE
+    settings.LOOKALIKE_WORKER_SCHEDULE = {insights_expire_task.module_path: 86400.0}  # the expiry alone
     settings.LOOKALIKE_INSIGHTS_RETENTION_DAYS = 30
     _searched(products, days_ago=40)
     recent = _searched(products, days_ago=3)
