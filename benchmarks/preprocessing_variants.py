@@ -18,9 +18,10 @@ vectors), catalog and queries preprocessed alike. Variants:
   pad288     the same at 288 x 288 (1.65x the pixels)
   crop288to256  Resize(288), CenterCrop(256): crop288's scale, keeping as much of the photo as the served crop
                (the served preprocessing at 1.125x the resolution; 1.31x the pixels)
-  crop320to288  Resize(320), CenterCrop(288): the same at 1.25x the resolution (1.65x the pixels)
+  crop272to240, crop320to288, crop352to320  the same at 1.06x, 1.25x, 1.375x the resolution (1.15x, 1.65x,
+               2.04x the pixels)
 Each pass's wall time and CPU seconds (this process: decode, preprocess and CNN) are printed with the load;
-`--cost N` times the CNN alone at 224, 256 and 288 px (N interleaved rounds of batches of 4).
+`--cost N` times the CNN alone at 224, 240, 256, 288 and 320 px (N interleaved rounds of batches of 4).
 Photos are decoded as the app does: a JPEG may be drafted down to a short side of RESIZE_PX (256), so variants
 resizing above that upscale photos larger than ~512 px (the Grocery Store photos, 348 px, are decoded whole).
 """
@@ -71,7 +72,9 @@ def variant_transform(name: str, embedder: Embedder) -> transforms.Compose:
         "pad256": [Letterbox(256, fill)],  # type: ignore[list-item]
         "pad288": [Letterbox(288, fill)],  # type: ignore[list-item]
         "crop288to256": [transforms.Resize(288), transforms.CenterCrop(256)],
+        "crop272to240": [transforms.Resize(272), transforms.CenterCrop(240)],
         "crop320to288": [transforms.Resize(320), transforms.CenterCrop(288)],
+        "crop352to320": [transforms.Resize(352), transforms.CenterCrop(320)],
     }[name]
     return transforms.Compose([*geometry, transforms.ToTensor(), transforms.Normalize(mean, std)])
 
@@ -160,11 +163,11 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, help="with --score: append one JSON line per variant, split, fit, seed"
     )
-    parser.add_argument("--cost", type=int, default=0, help="time the CNN alone at 224/256/288, N rounds")
+    parser.add_argument("--cost", type=int, default=0, help="time the CNN alone at 224-320 px, N rounds")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.cost:
-        forward_cost(embedder_get(args.backbone), [CROP_PX, 256, 288], args.cost)
+        forward_cost(embedder_get(args.backbone), [CROP_PX, 240, 256, 288, 320], args.cost)
         return
     if args.score:
         paths = [variant_path(args.dataset, args.backbone, v) for v in args.variants.split(",")]
