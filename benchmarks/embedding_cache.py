@@ -33,6 +33,23 @@ def labelled_photos(dataset: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def cache_write(
+    path: Path, rows: list[dict[str, str]], *, plain: np.ndarray, flipped: np.ndarray | None = None
+) -> None:
+    """The cache file: each photo's labels and vectors (and its mirror image's, when embedded)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        path,
+        filename=np.array([row["filename"] for row in rows]),
+        label=np.array([row["label"] for row in rows]),
+        coarse=np.array([row["coarse_label"] for row in rows]),
+        split=np.array([row["split"] for row in rows]),
+        plain=plain,
+        flipped=plain if flipped is None else flipped,
+        has_flips=np.array(flipped is not None),
+    )
+
+
 def embeddings_cache(dataset: Path, backbone: str, *, flips: bool = False) -> Path:
     """The cache file, made on first use. `flips` also embeds each photo's mirror image (twice the work);
     asked of a cache made without them, it adds them (the plain vectors are kept)."""
@@ -53,17 +70,7 @@ def embeddings_cache(dataset: Path, backbone: str, *, flips: bool = False) -> Pa
     flipped = (
         np.stack(list(embedder.embed_many(ImageOps.mirror(image) for image in images()))) if flips else None
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(
-        path,
-        filename=np.array([row["filename"] for row in rows]),
-        label=np.array([row["label"] for row in rows]),
-        coarse=np.array([row["coarse_label"] for row in rows]),
-        split=np.array([row["split"] for row in rows]),
-        plain=plain,
-        flipped=plain if flipped is None else flipped,
-        has_flips=np.array(flips),
-    )
+    cache_write(path, rows, plain=plain, flipped=flipped)
     return path
 
 

@@ -39,7 +39,7 @@ from PIL import Image
 from torchvision import transforms
 
 from benchmarks._setup import arguments_with_dataset
-from benchmarks.embedding_cache import CACHE_DIR, MAX_PIXELS, cache_path, labelled_photos
+from benchmarks.embedding_cache import CACHE_DIR, MAX_PIXELS, cache_path, cache_write, labelled_photos
 from benchmarks.product_scores import default_fit, splits_with_uneven
 from benchmarks.retrieval_splits import Photos, metrics
 from search.embeddings import CROP_PX, RESIZE_PX, Embedder, embedder_get, image_decode
@@ -101,16 +101,7 @@ def variant_embed(dataset: Path, backbone: str, variant: str, *, limit: int = 0)
         cached = np.load(cache_path(dataset, backbone))["plain"][: len(rows)]
         print(f"  served against the cache: max abs diff {np.abs(cached - plain).max():.2e}", flush=True)
     path = variant_path(dataset, backbone, variant)
-    np.savez(
-        path,
-        filename=np.array([row["filename"] for row in rows]),
-        label=np.array([row["label"] for row in rows]),
-        coarse=np.array([row["coarse_label"] for row in rows]),
-        split=np.array([row["split"] for row in rows]),
-        plain=plain,
-        flipped=plain,
-        has_flips=np.array(False),
-    )
+    cache_write(path, rows, plain=plain)
     return path
 
 
