@@ -10,7 +10,8 @@ then `import_catalog` (which queues each row's sync as it commits) timed until e
 queue is empty, i.e. embedded, written to Neo4j and its product's SIMILAR_TO refreshed. The model alone runs
 on a sample of the same photos at the same batch size and thread count, laid out like the workers, measured
 two ways (benchmarks/model_alone.py): on the photos (read, decode, preprocess and forward, decoding ahead as
-the workers do), and forward only on tensors preprocessed beforehand. The sweep at the start is forward only.
+the workers do), and forward only on tensors preprocessed beforehand, just before each run; on the photos
+again just after it, so the ratio is given against both and their mean. The sweep at the start is forward only.
 Then `benchmarks/ingestion_latency.py` times staff writes through the API, queue against immediate.
 """
 
@@ -385,6 +386,19 @@ def main() -> None:
             max_s=max_minutes * 60,
         )
         rate = result["synced"] / result["total_s"]
+        # And just after: on this shared machine the model alone moves by ~10% within minutes (two baselines
+        # 4 minutes apart, 61.3 and 55.6 images/s, 2026-12-07 23:45), as much as the ratio's distance to 0.8.
+        after = model_alone_rate(
+            sample, processes=workers, threads=max(args.threads // workers, 1), batch=DEFAULT_BATCH_SIZE
+        )["photos"]
+        between = (alike["rate"] + after["rate"]) / 2
+        print(
+            f"  model alone, same layout, just after: on the photos {after['rate']:.1f} images/s, "
+            f"{after['cpu_ms_per_image']:.0f} ms CPU per image; end to end / model alone on the photos: before "
+            f"{rate / alike['rate']:.2f}, after {rate / after['rate']:.2f}, their mean ({between:.1f}) "
+            f"{rate / between:.2f}; load average {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
         import_done = "not done" if result["import_s"] is None else f"{result['import_s']:.0f}"
         outcome = (
             f"stopped at {max_minutes:g} min: {result['synced']} of {result['images']} imported synced"
